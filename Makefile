@@ -1,0 +1,63 @@
+# Pulse: `make run` to try it, `make test` to check it. Both set everything up first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+PULSE_PORT ?= 5000
+PYTEST_ARGS ?=
+export PULSE_PORT
+
+.PHONY: run test install lint typecheck test-deps chromium css bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: migrate the SQLite database, load the demo INT if empty, print links, serve.
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@echo "Serving Pulse on http://127.0.0.1:$(PULSE_PORT) (Ctrl-C to stop)"
+	$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PULSE_PORT) --workers 2 --threads 4 \
+		--log-level warning wsgi:app
+
+## make test: install what the suite needs (npm packages, Debian's chromium), then run it.
+test: install test-deps lint typecheck
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check survey_app analysis questionnaires tests bench wsgi.py
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+test-deps: node_modules/.installed chromium
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Browser tests drive Debian's chromium (Playwright's own browser download is
+# not reachable here, and not needed).
+chromium:
+	@command -v chromium >/dev/null || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## make css: rebuild survey_app/static/css/pulse.css from nhsuk-frontend's Sass.
+css: node_modules/.installed
+	bash scripts/build_css.sh
+
+bench: install test-deps
+	$(PY) bench/page_weight.py
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

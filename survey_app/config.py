@@ -1,0 +1,89 @@
+"""Settings, read from the environment (``PULSE_*``) over safe defaults.
+
+In production the app refuses to start without a real secret key; in
+development a key is generated once and kept in the instance folder, so
+sessions survive restarts without anyone having to set one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from questionnaires import DIRECTORY as QUESTIONNAIRES
+
+ENVIRONMENTS = ("development", "production", "testing")
+PLACEHOLDER_SECRETS = {"", "dev", "change-me", "changeme", "secret"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message says what to set."""
+
+
+def _env_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def load_settings(instance_path: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment."""
+    env = environ.get("PULSE_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"PULSE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    port = _env_int(environ, "PULSE_PORT", 5000)
+    database_url = environ.get("PULSE_DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "pulse.sqlite3")
+    )
+    settings: dict[str, Any] = {
+        "PULSE_ENV": env,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PULSE_BASE_URL": environ.get("PULSE_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
+        "PULSE_QUESTIONNAIRES": environ.get("PULSE_QUESTIONNAIRES", str(QUESTIONNAIRES)),
+        "PULSE_SUPPRESSION_THRESHOLD": _env_int(environ, "PULSE_SUPPRESSION_THRESHOLD", 5),
+        "PULSE_FREE_TEXT_THRESHOLD": _env_int(environ, "PULSE_FREE_TEXT_THRESHOLD", 10),
+        "PULSE_TRUSTED_PROXIES": _env_int(environ, "PULSE_TRUSTED_PROXIES", 0),
+        "RATELIMIT_STORAGE_URI": environ.get("PULSE_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "PULSE_CODE_ATTEMPT_LIMIT": environ.get(
+            "PULSE_CODE_ATTEMPT_LIMIT", "10 per minute;40 per hour"
+        ),
+        # An open pulse page keeps its form valid for 12 hours; an older one is
+        # re-shown with the answers kept rather than rejected (see pulse.views).
+        "WTF_CSRF_TIME_LIMIT": _env_int(environ, "PULSE_FORM_TIME_LIMIT", 12 * 3600),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "SESSION_COOKIE_NAME": "pulse_session",
+    }
+    settings["SECRET_KEY"] = _secret_key(env, instance_path, environ)
+    return settings
+
+
+def _secret_key(env: str, instance_path: str, environ: Mapping[str, str]) -> str:
+    key = environ.get("PULSE_SECRET_KEY", "")
+    if env == "production":
+        if key.strip().lower() in PLACEHOLDER_SECRETS or len(key) < 32:
+            raise ConfigError(
+                "PULSE_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
+        return key
+    if key:
+        return key
+    key_file = Path(instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    generated = secrets.token_urlsafe(48)
+    key_file.write_text(generated)
+    key_file.chmod(0o600)
+    return generated

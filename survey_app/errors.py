@@ -1,0 +1,42 @@
+"""Friendly pages for errors, so nobody ever sees a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("Something was wrong with that request", "Go back, reload the page and try again."),
+    404: ("Page not found", "Check the address, or use the link you were sent."),
+    405: ("That did not work", "Go back and try again."),
+    410: ("This page is no longer available", ""),
+    429: ("Too many attempts", "Wait a few minutes, then try again."),
+    500: ("Sorry, there is a problem with the service", "Try again later."),
+}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> ResponseReturnValue:
+        code = error.code or 500
+        title, advice = MESSAGES.get(code, (error.name, ""))
+        return render_template("error.html", title=title, advice=advice), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_error: CSRFError) -> ResponseReturnValue:
+        return render_template(
+            "error.html",
+            title="This form has expired",
+            advice="Go back, reload the page and submit it again.",
+        ), 400
+
+    if app.testing:
+        return  # let tests see the real exception
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> ResponseReturnValue:
+        app.logger.exception("unhandled error: %s", type(error).__name__)
+        title, advice = MESSAGES[500]
+        return render_template("error.html", title=title, advice=advice), 500

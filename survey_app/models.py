@@ -1,0 +1,180 @@
+"""Every table of Pulse.
+
+Anonymity is a property of this schema, not only of the views:
+
+* :class:`Invitation` joins a staff member to a wave and holds only the hash
+  of their one-time token and whether it has been used: not when.
+* :class:`Response` and :class:`ItemAnswer` hold the answers and the wave, and
+  nothing that points at a person: a random key (no sequence), no timestamp.
+  When a wave closes its responses are rewritten in random order
+  (:func:`survey_app.services.waves.close_wave`), so neither keys nor row order
+  nor the database's own bookkeeping follows the order people answered in.
+
+See ``docs/privacy.md`` for what remains at the storage level.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Named constraints, so later migrations (batch mode on SQLite) can refer to them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_column(*, nullable: bool, index: bool = False) -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class Neighbourhood(SQLModel, table=True):
+    """An Integrated Neighbourhood Team (INT): the unit that owns teams and sites."""
+
+    __tablename__ = "neighbourhood"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("neighbourhood_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    neighbourhood_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("neighbourhood.id", ondelete="CASCADE"),
+                         nullable=False, index=True)
+    )
+    slug: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+
+
+class StaffMember(SQLModel, table=True):
+    __tablename__ = "staff_member"
+
+    id: int | None = Field(default=None, primary_key=True)
+    neighbourhood_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("neighbourhood.id", ondelete="CASCADE"),
+                         nullable=False, index=True)
+    )
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    mobile: str | None = Field(default=None, max_length=20)
+    profession: str = Field(max_length=100)
+    start_date: date | None = None
+    leave_date: date | None = None
+
+
+class TeamMembership(SQLModel, table=True):
+    """A staff member's place in a team; a person may belong to several teams."""
+
+    __tablename__ = "team_membership"
+
+    staff_member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("staff_member.id", ondelete="CASCADE"),
+                         primary_key=True)
+    )
+    team_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("team.id", ondelete="CASCADE"), primary_key=True,
+                         index=True)
+    )
+
+
+class QuestionnaireVersion(SQLModel, table=True):
+    """One wording of an instrument; a changed file becomes the next version."""
+
+    __tablename__ = "questionnaire_version"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)
+    version: int
+    content_hash: str = Field(max_length=64, unique=True)
+    definition: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class Wave(SQLModel, table=True):
+    """One pulse of one team: a questionnaire version and a window to answer in."""
+
+    __tablename__ = "wave"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("team.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    )
+    questionnaire_version_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("questionnaire_version.id"), nullable=False)
+    )
+    opens_at: datetime = Field(sa_column=utc_column(nullable=False))
+    closes_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # Set when the close has run (tokens expired, responses reshuffled).
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class Invitation(SQLModel, table=True):
+    """The right of one staff member to answer one wave once.
+
+    Only hashes of the link token and of the optional printed code are kept, and
+    ``used`` says that the right was spent, never when or with which response.
+    """
+
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("wave_id", "staff_member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    wave_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("wave.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    )
+    staff_member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("staff_member.id", ondelete="CASCADE"),
+                         nullable=False, index=True)
+    )
+    token_hash: str = Field(max_length=64, unique=True)
+    code_hash: str | None = Field(default=None, max_length=64, unique=True)
+    used: bool = False
+
+
+def random_key() -> str:
+    return uuid.uuid4().hex
+
+
+class Response(SQLModel, table=True):
+    """One person's answers to one wave, with nothing that identifies them."""
+
+    __tablename__ = "response"
+
+    id: str = Field(default_factory=random_key, primary_key=True, max_length=32)
+    wave_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("wave.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    )
+    # JSON list of the item ids this person was shown (blanks among them are
+    # item non-response; items not shown are planned missingness).
+    items_shown: str = Field(sa_column=Column(Text, nullable=False))
+    # Seconds from page load to submit, rounded to 5 s and capped at an hour:
+    # a fatigue indicator, never a time of day.
+    completion_seconds: int | None = None
+
+
+class ItemAnswer(SQLModel, table=True):
+    __tablename__ = "item_answer"
+
+    response_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("response.id", ondelete="CASCADE"),
+                         primary_key=True)
+    )
+    item_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    choice: str | None = Field(default=None, max_length=64)
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -1,0 +1,138 @@
+"""Staff answer a pulse: by personal link (``/p/<token>``) or a printed code (``/p``)."""
+
+from __future__ import annotations
+
+import random
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from survey_app.db import get_session
+from survey_app.extensions import csrf, limiter
+from survey_app.pulse.forms import (
+    CodeForm,
+    PulseForm,
+    build_pulse_form,
+    completion_seconds,
+    read_shown,
+    sign_shown,
+)
+from survey_app.security import private_page
+from survey_app.services import responses, tokens
+from survey_app.services.clock import utcnow
+from survey_app.services.responses import LinkState, PulseLink
+
+bp = Blueprint("pulse", __name__)
+
+
+def _attempt_limit() -> str:
+    return str(current_app.config["PULSE_CODE_ATTEMPT_LIMIT"])
+
+
+def _failed_lookup(response: WerkzeugResponse) -> bool:
+    # Only wrong guesses count towards the limit, which code entry and link
+    # pages share: someone answering normally can open and submit their own
+    # link as often as they need to, and a guesser cannot switch routes.
+    return response.status_code == 404
+
+
+@bp.route("/p", methods=["GET", "POST"])
+@limiter.shared_limit(_attempt_limit, scope="link-guessing", methods=["POST"],
+                      deduct_when=_failed_lookup)
+def enter_code() -> ResponseReturnValue:
+    form = CodeForm()
+    if form.validate_on_submit():
+        code = tokens.normalise_code(form.code.data or "")
+        if code is not None and responses.find_link(get_session(), secret=code) is not None:
+            return redirect(url_for("pulse.answer", secret=code))
+        form.code.errors = [
+            "That code was not recognised. Check it against your card: it has 10 letters "
+            "and numbers, for example ABCDE-23456."
+        ]
+        return render_template("pulse/code.html", form=form), 404
+    status = 400 if form.errors else 200
+    return render_template("pulse/code.html", form=form), status
+
+
+@bp.route("/p/<secret>", methods=["GET", "POST"])
+@limiter.shared_limit(_attempt_limit, scope="link-guessing", deduct_when=_failed_lookup)
+@csrf.exempt  # the form checks its own token, so an expired one can keep the answers
+@private_page
+def answer(secret: str) -> ResponseReturnValue:
+    session = get_session()
+    link = responses.find_link(session, secret=secret)
+    if link is None:
+        abort(404)
+    state = link.state(utcnow())
+    if state is LinkState.CLOSED:
+        return render_template("pulse/closed.html", link=link), 410
+    if state is LinkState.ANSWERED:
+        return render_template("pulse/answered.html", link=link), 410
+
+    shown = read_shown(_posted_shown())
+    if shown is None or not responses.valid_item_set(link.instrument, shown.item_ids):
+        return _fresh_form(link)
+    form = build_pulse_form(link.instrument, shown.item_ids)
+    form_ok = form.validate_on_submit()
+    answers = form.answers()
+    if form_ok and not answers:
+        form.form_errors.append("Answer at least one question before you send your answers")
+    if not form_ok or not answers:
+        return _render_form(link, form, shown.item_ids, status=400,
+                            rendered_at=shown.rendered_at)
+    stored = responses.submit_response(
+        session, link=link, items_shown=shown.item_ids, answers=answers,
+        completion_seconds=completion_seconds(shown.rendered_at),
+    )
+    if not stored:  # another request spent this link a moment ago
+        session.rollback()
+        return render_template("pulse/answered.html", link=link), 410
+    session.commit()
+    return redirect(url_for("pulse.thanks", int_slug=link.neighbourhood.slug,
+                            team_slug=link.team.slug))
+
+
+def _posted_shown() -> str | None:
+    return request.form.get("shown") if request.method == "POST" else None
+
+
+def _fresh_form(link: PulseLink) -> ResponseReturnValue:
+    """A new page: the rotating items are drawn now, for this page load only."""
+    item_ids = responses.choose_items(link.instrument, random.SystemRandom())
+    form = build_pulse_form(link.instrument, item_ids, formdata=None)
+    if request.method == "POST":
+        # The hidden item list was missing or altered: start the page again.
+        form.form_errors.append(
+            "Something went wrong with this page. Please answer the questions again."
+        )
+        return _render_form(link, form, item_ids, status=400)
+    return _render_form(link, form, item_ids, status=200)
+
+
+def _render_form(link: PulseLink, form: PulseForm, item_ids: list[str], status: int,
+                 rendered_at: float | None = None) -> ResponseReturnValue:
+    # Keep the first load time, so a re-shown page still measures the whole effort.
+    form.shown.data = sign_shown(item_ids, rendered_at)
+    messages = list(form.form_errors)
+    if form.csrf_failed():
+        messages.insert(0, "This page was open for a long time, so for your security your "
+                           "answers were not sent yet. They are kept below: check them and "
+                           "send them again")
+    errors = [(_first_anchor(form), message) for message in messages]
+    errors += form.item_errors()
+    return render_template(
+        "pulse/answer.html", link=link, form=form,
+        items=[link.instrument.item(item_id) for item_id in item_ids],
+        errors=errors,
+    ), status
+
+
+def _first_anchor(form: PulseForm) -> str:
+    fields = form.item_fields()
+    return f"{fields[0].name}-0" if fields else "main-content"
+
+
+@bp.get("/thank-you/<int_slug>/<team_slug>")
+def thanks(int_slug: str, team_slug: str) -> ResponseReturnValue:
+    return render_template("pulse/thanks.html", int_slug=int_slug, team_slug=team_slug)

@@ -1,0 +1,1 @@
+"""The domain of Pulse: plain functions that take a Session and never commit."""

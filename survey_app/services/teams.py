@@ -1,0 +1,75 @@
+"""Neighbourhoods (INTs), their teams and members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, func, or_, select
+
+from survey_app.models import Neighbourhood, StaffMember, Team, TeamMembership
+
+
+class LookupError_(LookupError):
+    """A slug or id named by a user does not exist (or is ambiguous)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSummary:
+    neighbourhood_slug: str
+    slug: str
+    name: str
+    members: int
+
+
+def list_teams(session: Session, *, on: date) -> list[TeamSummary]:
+    """Every team with its count of current members (not yet left on ``on``)."""
+    current = or_(col(StaffMember.leave_date).is_(None), col(StaffMember.leave_date) > on)
+    members = (
+        select(TeamMembership.team_id, func.count().label("members"))
+        .join(StaffMember, col(StaffMember.id) == col(TeamMembership.staff_member_id))
+        .where(current)
+        .group_by(col(TeamMembership.team_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(Neighbourhood.slug, Team.slug, Team.name, func.coalesce(members.c.members, 0))
+        .join(Neighbourhood, col(Neighbourhood.id) == col(Team.neighbourhood_id))
+        .outerjoin(members, members.c.team_id == col(Team.id))
+        .order_by(col(Neighbourhood.slug), col(Team.slug))
+    ).all()
+    return [TeamSummary(n, s, name, int(count)) for n, s, name, count in rows]
+
+
+def find_team(session: Session, *, slug: str) -> Team:
+    """A team by ``SLUG`` or ``INT/SLUG`` (needed when two INTs share a team slug).
+
+    Raises
+    ------
+    LookupError_
+        With a message for the user when no team, or more than one, matches.
+    """
+    int_slug, _, team_slug = slug.rpartition("/")
+    query = select(Team).where(Team.slug == team_slug)
+    if int_slug:
+        query = query.join(Neighbourhood).where(Neighbourhood.slug == int_slug)
+    teams = session.exec(query).all()
+    if not teams:
+        raise LookupError_(f"No team '{slug}'. `flask --app wsgi team list` shows the slugs.")
+    if len(teams) > 1:
+        raise LookupError_(
+            f"More than one INT has a team '{slug}': write it as INT/{team_slug}."
+        )
+    return teams[0]
+
+
+def current_members(session: Session, *, team_id: int, on: date) -> list[StaffMember]:
+    return list(
+        session.exec(
+            select(StaffMember)
+            .join(TeamMembership, col(TeamMembership.staff_member_id) == col(StaffMember.id))
+            .where(TeamMembership.team_id == team_id)
+            .where(or_(col(StaffMember.leave_date).is_(None), col(StaffMember.leave_date) > on))
+            .order_by(col(StaffMember.id))
+        )
+    )

@@ -1,0 +1,256 @@
+"""Opening, closing and counting waves, and the one-time links and codes they hand out."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, delete, insert, update
+from sqlmodel import Session, col, func, or_, select
+
+from questionnaires import Instrument
+from survey_app.models import (
+    Invitation,
+    ItemAnswer,
+    Neighbourhood,
+    Response,
+    StaffMember,
+    Team,
+    Wave,
+)
+from survey_app.services import teams, tokens
+from survey_app.services.clock import as_utc
+from survey_app.services.instruments import ensure_version
+
+
+class WaveError(ValueError):
+    """A wave operation that cannot be done; the message is for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedLink:
+    """A token handed out once: it is printed or sent, never stored in clear."""
+
+    staff_member_id: int
+    name: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedWave:
+    wave: Wave
+    links: list[IssuedLink]
+
+
+@dataclass(frozen=True, slots=True)
+class WaveStatus:
+    wave_id: int
+    team: str
+    neighbourhood: str
+    opens_at: datetime
+    closes_at: datetime
+    is_open: bool
+    invited: int
+    responded: int
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.responded / self.invited if self.invited else None
+
+
+def is_open(wave: Wave, now: datetime) -> bool:
+    return (
+        wave.closed_at is None
+        and as_utc(wave.opens_at) <= now < as_utc(wave.closes_at)
+    )
+
+
+def open_wave(
+    session: Session, *, team: Team, instrument: Instrument, now: datetime, days: int
+) -> OpenedWave:
+    """Open a wave for ``team`` now, inviting each current member once.
+
+    Raises
+    ------
+    WaveError
+        If ``days`` is not 1-60, the team has nobody to invite, or already has a
+        wave open (two open waves would ask the same people twice).
+    """
+    if not 1 <= days <= 60:
+        raise WaveError("A wave must stay open for between 1 and 60 days.")
+    assert team.id is not None
+    already = session.exec(
+        select(Wave.id).where(Wave.team_id == team.id, col(Wave.closed_at).is_(None),
+                              col(Wave.closes_at) > now)
+    ).first()
+    if already is not None:
+        raise WaveError(f"Team '{team.slug}' already has wave {already} open.")
+    members = teams.current_members(session, team_id=team.id, on=now.date())
+    if not members:
+        raise WaveError(f"Team '{team.slug}' has no current members to invite.")
+    version = ensure_version(session, instrument=instrument)
+    assert version.id is not None
+    wave = Wave(team_id=team.id, questionnaire_version_id=version.id, opens_at=now,
+                closes_at=now + timedelta(days=days))
+    session.add(wave)
+    session.flush()
+    links = [IssuedLink(m.id, m.name, tokens.new_token()) for m in members if m.id is not None]
+    session.execute(
+        insert(Invitation),
+        [
+            {"wave_id": wave.id, "staff_member_id": link.staff_member_id,
+             "token_hash": tokens.hash_secret(link.token), "used": False}
+            for link in links
+        ],
+    )
+    return OpenedWave(wave, links)
+
+
+def get_wave(session: Session, *, wave_id: int) -> Wave:
+    wave = session.get(Wave, wave_id)
+    if wave is None:
+        raise WaveError(f"No wave {wave_id}.")
+    return wave
+
+
+def wave_status(session: Session, *, wave_id: int, now: datetime) -> WaveStatus:
+    """Invited, responded and open/closed for one wave (counts only, never answers)."""
+    wave = get_wave(session, wave_id=wave_id)
+    team = session.get(Team, wave.team_id)
+    assert team is not None
+    neighbourhood = session.get(Neighbourhood, team.neighbourhood_id)
+    assert neighbourhood is not None
+    invited = session.exec(
+        select(func.count()).select_from(Invitation).where(Invitation.wave_id == wave_id)
+    ).one()
+    responded = session.exec(
+        select(func.count()).select_from(Response).where(Response.wave_id == wave_id)
+    ).one()
+    return WaveStatus(
+        wave_id=wave_id, team=team.slug, neighbourhood=neighbourhood.slug,
+        opens_at=as_utc(wave.opens_at), closes_at=as_utc(wave.closes_at),
+        is_open=is_open(wave, now), invited=invited, responded=responded,
+    )
+
+
+def close_wave(session: Session, *, wave: Wave, now: datetime) -> bool:
+    """Close a wave: its unused links stop working and its rows lose their order.
+
+    Responses are deleted and re-inserted in a random order, and each invitation
+    row is rewritten in a random order in the same transaction, so neither row
+    order, keys nor (on PostgreSQL) the tuples' transaction ids and physical
+    position still follow the order in which people answered. Returns False if
+    the wave was already closed (closing is idempotent).
+    """
+    if wave.closed_at is not None:
+        return False
+    wave.closed_at = now
+    if as_utc(wave.closes_at) > now:
+        wave.closes_at = now
+    session.add(wave)
+    _reshuffle_responses(session, wave_id=wave.id)
+    _rewrite_invitations(session, wave_id=wave.id)
+    return True
+
+
+def close_due_waves(session: Session, *, now: datetime) -> list[int]:
+    """Close every wave whose window has ended; returns their ids."""
+    due = session.exec(
+        select(Wave).where(col(Wave.closed_at).is_(None), col(Wave.closes_at) <= now)
+    ).all()
+    for wave in due:
+        close_wave(session, wave=wave, now=now)
+    return [wave.id for wave in due if wave.id is not None]
+
+
+def _reshuffle_responses(session: Session, *, wave_id: int | None) -> None:
+    responses = session.exec(select(Response).where(Response.wave_id == wave_id)).all()
+    if not responses:
+        return
+    ids = [r.id for r in responses]
+    answers = session.exec(select(ItemAnswer).where(col(ItemAnswer.response_id).in_(ids))).all()
+    response_rows = [
+        {"id": r.id, "wave_id": r.wave_id, "items_shown": r.items_shown,
+         "completion_seconds": r.completion_seconds}
+        for r in responses
+    ]
+    answer_rows = [
+        {"response_id": a.response_id, "item_id": a.item_id, "choice": a.choice,
+         "text": a.text}
+        for a in answers
+    ]
+    session.expunge_all()
+    system_random = random.SystemRandom()
+    system_random.shuffle(response_rows)
+    system_random.shuffle(answer_rows)
+    session.execute(delete(ItemAnswer).where(col(ItemAnswer.response_id).in_(ids)))
+    session.execute(delete(Response).where(col(Response.wave_id) == wave_id))
+    session.execute(insert(Response), response_rows)
+    session.execute(insert(ItemAnswer), answer_rows)
+
+
+def _rewrite_invitations(session: Session, *, wave_id: int | None) -> None:
+    ids = list(session.exec(select(Invitation.id).where(Invitation.wave_id == wave_id)))
+    random.SystemRandom().shuffle(ids)
+    # One statement per row, in random order: on PostgreSQL each UPDATE writes a
+    # new tuple at the end of the heap, so the table's physical order becomes
+    # random instead of following the order in which tokens were spent.
+    session.connection().execute(
+        update(Invitation)
+        .where(col(Invitation.id) == bindparam("invitation_id"))
+        .values(used=Invitation.used),
+        [{"invitation_id": invitation_id} for invitation_id in ids],
+    )
+
+
+def issue_codes(session: Session, *, wave_id: int, now: datetime) -> list[tuple[StaffMember, str]]:
+    """New printable codes for the wave's invitees who have no email and no mobile.
+
+    Codes already printed for these people stop working (only the newest card
+    is valid). Nobody who has answered gets a card.
+
+    Raises
+    ------
+    WaveError
+        If the wave is closed.
+    """
+    wave = get_wave(session, wave_id=wave_id)
+    if not is_open(wave, now):
+        raise WaveError(f"Wave {wave_id} is closed: codes can only be made for an open wave.")
+    rows = session.exec(
+        select(Invitation, StaffMember)
+        .join(StaffMember, col(StaffMember.id) == col(Invitation.staff_member_id))
+        .where(Invitation.wave_id == wave_id, col(Invitation.used).is_(False))
+        .where(or_(col(StaffMember.email).is_(None), StaffMember.email == ""))
+        .where(or_(col(StaffMember.mobile).is_(None), StaffMember.mobile == ""))
+        .order_by(col(StaffMember.name))
+    ).all()
+    issued = []
+    for invitation, member in rows:
+        code = tokens.new_code()
+        invitation.code_hash = tokens.hash_secret(code)
+        session.add(invitation)
+        issued.append((member, code))
+    session.flush()
+    return issued
+
+
+def reissue_links(session: Session, *, wave_id: int, count: int) -> list[IssuedLink]:
+    """Fresh links for up to ``count`` unanswered invitations (the old links stop working)."""
+    rows = session.exec(
+        select(Invitation, StaffMember)
+        .join(StaffMember, col(StaffMember.id) == col(Invitation.staff_member_id))
+        .where(Invitation.wave_id == wave_id, col(Invitation.used).is_(False))
+        .order_by(col(Invitation.id))
+        .limit(count)
+    ).all()
+    links = []
+    for invitation, member in rows:
+        token = tokens.new_token()
+        invitation.token_hash = tokens.hash_secret(token)
+        session.add(invitation)
+        assert member.id is not None
+        links.append(IssuedLink(member.id, member.name, token))
+    session.flush()
+    return links
