@@ -22,6 +22,7 @@ __all__ = [
     "check_counts_array",
     "check_finite_float",
     "check_improvement",
+    "check_series",
     "check_successes_n",
 ]
 
@@ -79,6 +80,36 @@ def check_successes_n(
     return k, total
 
 
+def _float_array(values: ArrayLike, name: str, ndim: int | None) -> NDArray[np.float64]:
+    """`values` as a non-empty float array of `ndim` dimensions (any, if None)."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must hold numbers only") from exc
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got {arr.ndim} dimension(s)")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    return arr
+
+
+def check_series(values: ArrayLike, name: str, ndim: int) -> NDArray[np.float64]:
+    """Return `values` as a float array of measurements, NaN marking a gap.
+
+    Unlike :func:`check_counts_array`, negative and fractional values are fine.
+
+    Raises
+    ------
+    ValueError
+        If the array is empty, has the wrong number of dimensions, holds something
+        that is not a number, or holds an infinity.
+    """
+    arr = _float_array(values, name, ndim)
+    if np.isinf(arr).any():
+        raise ValueError(f"{name} must not contain infinite values (NaN marks a gap)")
+    return arr
+
+
 def check_counts_array(
     values: ArrayLike, name: str, *, allow_nan: bool = False, ndim: int | None = None
 ) -> NDArray[np.float64]:
@@ -103,14 +134,7 @@ def check_counts_array(
         that is not a number, or holds a negative, fractional or infinite value
         (or NaN when `allow_nan` is false).
     """
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must hold numbers only") from exc
-    if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-dimensional, got {arr.ndim} dimension(s)")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
+    arr = _float_array(values, name, ndim)
     nan = np.isnan(arr)
     if nan.any() and not allow_nan:
         raise ValueError(f"{name} must not contain NaN")

@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from analysis._validation import check_confidence, check_count
 from analysis.proportions import ProportionInterval, wilson_interval
 
 __all__ = [
@@ -214,11 +215,6 @@ class PairedActivationChange:
     napc: NapcFigures = field(default=NAPC_FIGURES)
 
 
-def _check_confidence(confidence: float) -> None:
-    if not np.isfinite(confidence) or not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence!r}")
-
-
 def _t_interval(mean: float, sd: float, n: int, confidence: float) -> tuple[float, float]:
     """Student t interval ``mean +- t_{n-1} sd / sqrt(n)``; NaN when n < 2."""
     if n < 2:
@@ -284,20 +280,22 @@ def activation_from_counts(
         raise ValueError("counts must be whole numbers")
     if unit not in ("rating", "patient"):
         raise ValueError(f"unit must be 'rating' or 'patient', got {unit!r}")
-    _check_confidence(confidence)
-    if n_without_pseudonym < 0:
-        raise ValueError(f"n_without_pseudonym must not be negative, got {n_without_pseudonym}")
+    confidence = check_confidence(confidence)
+    n_without_pseudonym = check_count(n_without_pseudonym, "n_without_pseudonym")
     n = int(c.sum())
     if n == 0:
         raise ValueError("counts sum to zero: there is nothing to summarise")
     mean = float(np.dot(c, _LEVELS) / n)
     sd = float(np.sqrt(np.dot(c, (_LEVELS - mean) ** 2) / (n - 1))) if n > 1 else float("nan")
     low, high = _t_interval(mean, sd, n, confidence)
+    counts_out, proportions = c.astype(np.int64), c / n
+    for array in (counts_out, proportions):  # the result is frozen: so are its arrays
+        array.setflags(write=False)
     return ActivationSummary(
         unit=unit,
         n=n,
-        counts=c.astype(np.int64),
-        proportions=c / n,
+        counts=counts_out,
+        proportions=proportions,
         mean=mean,
         mean_low=low,
         mean_high=high,
@@ -319,7 +317,7 @@ def _check_ratings(ratings: npt.ArrayLike) -> IntArray:
 
 
 def _check_parallel(name: str, values: Sequence[object], n: int) -> None:
-    if isinstance(values, str) or len(values) != n:
+    if isinstance(values, str) or not hasattr(values, "__len__") or len(values) != n:
         raise ValueError(f"{name} must be a sequence with one entry per rating ({n})")
 
 
@@ -518,7 +516,7 @@ def paired_activation_change(
     r = _check_ratings(ratings)
     _check_parallel("patients", patients, r.size)
     _check_parallel("periods", periods, r.size)
-    _check_confidence(confidence)
+    confidence = check_confidence(confidence)
     if earlier == later:
         raise ValueError("earlier and later must be different periods")
     first_earlier: dict[Hashable, int] = {}

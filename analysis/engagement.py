@@ -35,6 +35,7 @@ References
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -42,6 +43,8 @@ from typing import Final, Literal
 import numpy as np
 import numpy.typing as npt
 from scipy import special
+
+from analysis._validation import check_confidence, check_count
 
 __all__ = [
     "GROUPS",
@@ -193,7 +196,7 @@ def score_answers(answers: Sequence[str | None], scale: str) -> FloatArray:
 
 
 def _group_index(groups: Sequence[str], n_items: int) -> IntArray:
-    if isinstance(groups, str):
+    if isinstance(groups, str) or not isinstance(groups, Sequence):
         raise ValueError("groups must be a sequence of group names, one per item")
     if len(groups) != n_items:
         raise ValueError(f"groups has {len(groups)} entries but there are {n_items} items")
@@ -224,11 +227,6 @@ def _scores_from_totals(
     # NaN in any sub-score propagates: the score needs all three groups.
     score = subs.mean(axis=-1)
     return item_means, subs, score
-
-
-def _check_confidence(confidence: float) -> None:
-    if not np.isfinite(confidence) or not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence!r}")
 
 
 def engagement_from_totals(
@@ -297,8 +295,8 @@ def engagement_from_totals(
         raise ValueError("item_counts must be whole numbers")
     if np.any(sums > 10.0 * counts + 1e-9 * np.maximum(1.0, counts)):
         raise ValueError("item_sums exceeds 10 times item_counts: scores are on a 0-10 scale")
-    if n_respondents is not None and n_respondents < 0:
-        raise ValueError(f"n_respondents must not be negative, got {n_respondents}")
+    if n_respondents is not None:
+        n_respondents = check_count(n_respondents, "n_respondents")
     group_index = _group_index(groups, sums.size)
     item_means, subs, score = _scores_from_totals(sums, counts, group_index)
     return _result(item_means, counts, subs, float(score), n_respondents, None)
@@ -313,13 +311,16 @@ def _result(
     interval: BootstrapInterval | None,
 ) -> EngagementScore:
     missing = tuple(g for g, s in zip(GROUPS, subs, strict=True) if np.isnan(s))
+    item_n = counts.astype(np.int64)
+    for array in (item_means, item_n):  # the result is frozen: so are its arrays
+        array.setflags(write=False)
     return EngagementScore(
         score=score,
         motivation=float(subs[0]),
         involvement=float(subs[1]),
         advocacy=float(subs[2]),
         item_means=item_means,
-        item_n=counts.astype(np.int64),
+        item_n=item_n,
         n_respondents=n_respondents,
         missing_groups=missing,
         interval=interval,
@@ -418,13 +419,15 @@ def engagement_score(
     if np.any((x[finite] < 0.0) | (x[finite] > 10.0)):
         raise ValueError("scores must lie between 0 and 10")
     group_index = _group_index(groups, x.shape[1])
-    _check_confidence(confidence)
+    confidence = check_confidence(confidence)
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, int | np.integer):
         raise ValueError(f"n_resamples must be an integer, got {n_resamples!r}")
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be at least 1, got {n_resamples}")
     if method not in ("bca", "percentile"):
         raise ValueError(f"method must be 'bca' or 'percentile', got {method!r}")
+    if rng is not None and not isinstance(rng, np.random.Generator | numbers.Integral):
+        raise ValueError(f"rng must be a numpy Generator, an integer seed or None, got {rng!r}")
 
     keep = finite.any(axis=1)
     x, answered = x[keep], finite[keep].astype(np.float64)

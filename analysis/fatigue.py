@@ -2,9 +2,10 @@
 
 NHS England's collaborative guide reports "survey and self-assessment
 fatigue" with repeated requests.  Its signs in pulse data are a falling
-response rate, rising item non-response and "Don't know", and shorter free
-text.  :func:`wave_indicators` computes them for one wave; :func:`assess_fatigue`
-tests for a worsening trend across a team's waves and returns a level:
+response rate, rising item non-response and "Don't know", shorter free text
+and faster completion.  :func:`wave_indicators` computes them for one wave;
+:func:`assess_fatigue` tests for a worsening trend across a team's waves and
+returns a level:
 
 ``none``
     no indicator worsens (or fewer than ``min_waves`` waves to judge);
@@ -19,8 +20,8 @@ tests for a worsening trend across a team's waves and returns a level:
     significantly together.
 
 "Significantly" means a one-sided test in the worsening direction at
-``alpha / 4`` (default alpha 0.05, so 0.0125): a Bonferroni correction for the
-four indicators of the method, applied whichever of them a team's data
+``alpha / 5`` (default alpha 0.05, so 0.01): a Bonferroni correction for the
+five indicators of the method, applied whichever of them a team's data
 support, so that a team is not more likely to be flagged by chance because it
 has more indicators, and its level does not shift when one is added.
 
@@ -34,12 +35,14 @@ place):
   is the quasi-binomial dispersion of the waves about the trend line (staff
   leave, rotas and holidays make real response rates vary more than a
   binomial, which would otherwise flag stable teams);
-* mean free-text length: least-squares slope of the wave means on the wave
-  position with its t test (``scipy.stats.linregress``).
+* mean free-text length and median completion time: least-squares slope of
+  the per-wave values on the wave position with its t test
+  (``scipy.stats.linregress``); falling is worsening.
 
 The lower limit for the latest response rate is the p-chart limit
 :math:`\\bar p - 3\\sqrt{\\phi\\,\\bar p(1-\\bar p)/N_\\text{last}}` from the
-earlier waves, with Laney's dispersion :math:`\\phi` (at least 1).
+earlier waves, with :math:`\\phi` their Pearson dispersion (at least 1), which
+widens the limits for real wave-to-wave variation as Laney's p' chart does.
 
 The defaults were checked by the seeded simulations in
 ``tests/analysis/test_simulations.py``: a stable response rate with binomial
@@ -60,16 +63,24 @@ References
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special, stats
+from scipy import special
 
-from analysis._validation import check_count, check_counts_array
-from analysis.proportions import trend_test, trend_tests
+from analysis._fatigue_inputs import Inputs, check_inputs, check_options
+from analysis._fatigue_trends import (
+    ProportionTrend,
+    last_rate_below_limit,
+    last_rate_below_limit_batch,
+    mean_trend,
+    mean_trend_batch,
+    proportion_trend,
+    proportion_trend_batch,
+)
+from analysis._validation import check_count
 
 __all__ = [
     "LEVELS",
@@ -88,12 +99,15 @@ LEVELS: Final[tuple[str, str, str]] = ("none", "watch", "fatigued")
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-_INDICATORS: Final[tuple[str, ...]] = (
-    "response_rate",
-    "item_nonresponse",
-    "dont_know",
-    "free_text_length",
-)
+#: Each indicator and how a report names it.  Proportions (after the response
+#: rate) worsen by rising, per-wave means by falling.
+_PLAIN: Final[dict[str, str]] = {
+    "response_rate": "the response rate",
+    "item_nonresponse": "items left blank",
+    "dont_know": '"Don\'t know" answers',
+    "free_text_length": "free-text length",
+    "completion_time": "completion time",
+}
 
 
 # --------------------------------------------------------------------- one wave
@@ -234,18 +248,18 @@ class IndicatorTrend:
     Attributes
     ----------
     name : str
-        "response_rate", "item_nonresponse", "dont_know" or
-        "free_text_length".
+        "response_rate", "item_nonresponse", "dont_know",
+        "free_text_length" or "completion_time".
     start, end : float
         The fitted trend line at the first and the last wave with data.
     statistic : float
-        Dispersion-adjusted z (proportions) or t (free-text length); positive
-        when the indicator rises.
+        Dispersion-adjusted z (proportions) or t (free-text length, completion
+        time); positive when the indicator rises.
     p_value : float
-        One-sided p-value in the worsening direction (falling response rate
-        or text length, rising blanks or "Don't know").
+        One-sided p-value in the worsening direction (falling response rate,
+        text length or completion time; rising blanks or "Don't know").
     worsening : bool
-        ``p_value`` is below the per-indicator level ``alpha / 4``.
+        ``p_value`` is below the per-indicator level ``alpha / 5``.
     n_waves : int
         Waves with data for this indicator.
     """
@@ -274,7 +288,7 @@ class FatigueAssessment:
     trends : tuple of IndicatorTrend
         The indicators tested (response rate first).
     alpha_per_indicator : float
-        The one-sided level each indicator was tested at, ``alpha / 4``.
+        The one-sided level each indicator was tested at, ``alpha / 5``.
     response_rate_drop : float
         Fitted fall of the response rate from the first to the last wave
         (positive for a fall; NaN with too few waves).
@@ -325,120 +339,75 @@ class FatigueBatch:
     last_wave_below_limit: npt.NDArray[np.bool_]
 
 
-def _check_options(min_waves: int, alpha: float, material_drop: float) -> None:
-    if isinstance(min_waves, bool) or not isinstance(min_waves, int | np.integer):
-        raise ValueError(f"min_waves must be a whole number, got {min_waves!r}")
-    if min_waves < 3:
-        raise ValueError(f"min_waves must be at least 3, got {min_waves}")
-    if not (isinstance(alpha, float | int) and 0.0 < alpha < 1.0):
-        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
-    if not (isinstance(material_drop, float | int) and 0.0 <= material_drop <= 1.0):
-        raise ValueError(f"material_drop must be between 0 and 1, got {material_drop!r}")
+def _level_codes(
+    rate_worsening: npt.ArrayLike,
+    drop: npt.ArrayLike,
+    n_worsening: npt.ArrayLike,
+    below: npt.ArrayLike,
+    material_drop: float,
+) -> npt.NDArray[np.int8]:
+    """The rule from indicators to :data:`LEVELS` codes, for one team or many."""
+    rate_falls = np.asarray(rate_worsening, dtype=bool) & (np.asarray(drop) >= material_drop)
+    worse = np.asarray(n_worsening)
+    fatigued = rate_falls | (worse >= 2)
+    watch = (worse == 1) | np.asarray(below, dtype=bool)
+    codes: npt.NDArray[np.int8] = np.where(fatigued, 2, np.where(watch, 1, 0)).astype(np.int8)
+    return codes
 
 
-def _pair(
-    part: npt.ArrayLike | None,
-    whole: npt.ArrayLike | None,
-    part_name: str,
-    whole_name: str,
-    shape: tuple[int, ...],
-) -> tuple[FloatArray, FloatArray] | None:
-    """Validated (part, whole) count arrays with NaN for missing, or None."""
-    if part is None and whole is None:
-        return None
-    if part is None or whole is None:
-        raise ValueError(f"{part_name} and {whole_name} must be given together")
-    k = check_counts_array(part, part_name, allow_nan=True, ndim=len(shape))
-    n = check_counts_array(whole, whole_name, allow_nan=True, ndim=len(shape))
-    if k.shape != shape or n.shape != shape:
-        raise ValueError(f"{part_name} and {whole_name} must have the shape of responded {shape}")
-    if np.any(k > n):
-        raise ValueError(f"{part_name} must not exceed {whole_name} in any wave")
-    return k, n
+def _waves_with_data(part: FloatArray, whole: FloatArray | None = None) -> int:
+    present = ~np.isnan(part)
+    if whole is not None:
+        present &= ~np.isnan(whole) & (whole > 0)
+    return int(np.count_nonzero(present))
 
 
-def _lengths_array(values: npt.ArrayLike | None, shape: tuple[int, ...]) -> FloatArray | None:
-    if values is None:
-        return None
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.shape != shape:
-        raise ValueError(
-            f"free_text_mean_length must have the shape of responded {shape}, got {arr.shape}"
+def _trends(
+    data: Inputs, response: ProportionTrend, min_waves: int, level_alpha: float
+) -> list[IndicatorTrend]:
+    """Each indicator with `min_waves` waves of data, response rate first."""
+    p_falling = float(special.ndtr(response.z))
+    trends = [
+        IndicatorTrend(
+            "response_rate",
+            response.start,
+            response.end,
+            response.z,
+            p_falling,
+            p_falling < level_alpha,
+            response.n_waves,
         )
-    if np.any(np.isinf(arr)) or np.any(arr[~np.isnan(arr)] < 0):
-        raise ValueError("free_text_mean_length must be finite (NaN for missing) and not negative")
-    return arr
-
-
-def _p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-@dataclass(frozen=True, slots=True)
-class _PropTrend:
-    z: float  # dispersion-adjusted, positive when rising
-    dispersion: float
-    start: float
-    end: float
-    n_waves: int
-    rates: FloatArray
-    invited: FloatArray
-
-
-def _prop_trend(k: FloatArray, n: FloatArray) -> _PropTrend:
-    """Cochran-Armitage trend of k/n with the wave position as score."""
-    used = ~np.isnan(k) & ~np.isnan(n) & (n > 0)
-    idx = np.nonzero(used)[0].astype(np.float64)
-    x, m = k[used], n[used]
-    waves = int(idx.size)
-    result = trend_test([int(v) for v in x], [int(v) for v in m], scores=idx.tolist())
-    p_bar = x.sum() / m.sum()
-    s_bar = float(np.sum(m * idx) / m.sum())
-    slope = float(np.sum(m * (x / m - p_bar) * (idx - s_bar)) / np.sum(m * (idx - s_bar) ** 2))
-    if 0.0 < p_bar < 1.0:
-        homogeneity = float(np.sum((x - m * p_bar) ** 2 / (m * p_bar * (1.0 - p_bar))))
-    else:
-        homogeneity = 0.0
-    dispersion = (homogeneity - result.statistic) / (waves - 2) if waves > 2 else 1.0
-    z = result.z / math.sqrt(max(1.0, dispersion))
-    start = min(1.0, max(0.0, p_bar + slope * (idx[0] - s_bar)))
-    end = min(1.0, max(0.0, p_bar + slope * (idx[-1] - s_bar)))
-    return _PropTrend(z, dispersion, start, end, waves, x / m, m)
-
-
-def _laney_below(rates: FloatArray, invited: FloatArray) -> tuple[bool, float]:
-    """Is the last rate below the p'-chart lower limit of the earlier ones?"""
-    x_prev, n_prev = rates[:-1] * invited[:-1], invited[:-1]
-    p_bar = float(x_prev.sum() / n_prev.sum())
-    if not 0.0 < p_bar < 1.0:
-        return False, p_bar
-    phi = float(np.sum((x_prev - n_prev * p_bar) ** 2 / (n_prev * p_bar * (1.0 - p_bar))))
-    phi = max(1.0, phi / (n_prev.size - 1))
-    limit = p_bar - 3.0 * math.sqrt(phi * p_bar * (1.0 - p_bar) / invited[-1])
-    return bool(rates[-1] < limit), limit
-
-
-def _length_trend(y: FloatArray) -> tuple[float, float, float, float, int]:
-    """OLS slope test of mean text length on wave position: (t, p_less, start, end, waves)."""
-    used = ~np.isnan(y)
-    idx = np.nonzero(used)[0].astype(np.float64)
-    values = y[used]
-    fit = stats.linregress(idx, values, alternative="less")
-    slope, intercept = float(fit.slope), float(fit.intercept)
-    residual = values - (intercept + slope * idx)
-    if float(np.sum(residual**2)) <= 1e-12 * max(1.0, float(np.sum(values**2))):
-        # A perfect line (or constant lengths): the t statistic is infinite or
-        # undefined; a strictly falling line is as strong as evidence gets.
-        t, p = (-math.inf, 0.0) if slope < 0 else (math.inf if slope > 0 else 0.0, 1.0)
-    else:
-        t, p = float(fit.slope / fit.stderr), float(fit.pvalue)
-    return (
-        t,
-        p,
-        float(intercept + slope * idx[0]),
-        float(intercept + slope * idx[-1]),
-        int(idx.size),
-    )
+    ]
+    for name, (part, whole) in data.proportions.items():
+        if _waves_with_data(part, whole) >= min_waves:
+            trend = proportion_trend(part, whole)
+            p_rising = float(special.ndtr(-trend.z))
+            trends.append(
+                IndicatorTrend(
+                    name,
+                    trend.start,
+                    trend.end,
+                    trend.z,
+                    p_rising,
+                    p_rising < level_alpha,
+                    trend.n_waves,
+                )
+            )
+    for name, values in data.means.items():
+        if _waves_with_data(values) >= min_waves:
+            line = mean_trend(values)
+            trends.append(
+                IndicatorTrend(
+                    name,
+                    line.start,
+                    line.end,
+                    line.t,
+                    line.p_falling,
+                    line.p_falling < level_alpha,
+                    line.n_waves,
+                )
+            )
+    return trends
 
 
 def assess_fatigue(
@@ -450,6 +419,7 @@ def assess_fatigue(
     dont_know: npt.ArrayLike | None = None,
     dont_know_offered: npt.ArrayLike | None = None,
     free_text_mean_length: npt.ArrayLike | None = None,
+    median_completion_seconds: npt.ArrayLike | None = None,
     min_waves: int = 4,
     alpha: float = 0.05,
     material_drop: float = 0.10,
@@ -469,12 +439,14 @@ def assess_fatigue(
         Give both or neither.
     free_text_mean_length : array_like, 1-D, optional
         Per wave: mean characters per comment (NaN for a wave without any).
+    median_completion_seconds : array_like, 1-D, optional
+        Per wave: median time to complete the pulse (NaN where not known).
     min_waves : int, optional
         Fewest waves with data needed to judge (default 4, at least 3); an
         optional indicator with fewer waves is not tested.
     alpha : float, optional
-        Family-wise one-sided level over the four indicators (default 0.05);
-        each is tested at ``alpha / 4``.
+        Family-wise one-sided level over the five indicators (default 0.05);
+        each is tested at ``alpha / 5``.
     material_drop : float, optional
         Fall of the fitted response rate, first to last wave, that counts as
         material (default 0.10, i.e. 10 percentage points).
@@ -489,7 +461,7 @@ def assess_fatigue(
         If ``responded`` and ``invited`` are not 1-D of one length, hold a
         negative or fractional count, or ``responded > invited`` in a wave;
         if an optional pair is half given, mismatched in shape or has a part
-        above its whole; if a mean length is negative or infinite; if
+        above its whole; if a mean length or completion time is negative or infinite; if
         ``min_waves``, ``alpha`` or ``material_drop`` is out of range.
 
     See Also
@@ -511,72 +483,41 @@ def assess_fatigue(
     >>> a.reasons[0]
     'Response rate fell from 68% to 32% over 12 waves (trend p < 0.001).'
     """
-    _check_options(min_waves, alpha, material_drop)
-    resp = check_counts_array(responded, "responded", allow_nan=True, ndim=1)
-    inv = check_counts_array(invited, "invited", allow_nan=True, ndim=1)
-    if resp.shape != inv.shape:
-        raise ValueError(f"responded has {resp.size} waves but invited has {inv.size}")
-    if np.any(resp > inv):
-        raise ValueError("responded must not exceed invited in any wave")
-    shape = resp.shape
-    blank = _pair(items_blank, items_presented, "items_blank", "items_presented", shape)
-    dk = _pair(dont_know, dont_know_offered, "dont_know", "dont_know_offered", shape)
-    lengths = _lengths_array(free_text_mean_length, shape)
-
-    used = ~np.isnan(resp) & ~np.isnan(inv) & (inv > 0)
-    n_waves = int(used.sum())
+    check_options(min_waves, alpha, material_drop)
+    data = check_inputs(
+        1,
+        responded,
+        invited,
+        {
+            "items_blank": items_blank,
+            "items_presented": items_presented,
+            "dont_know": dont_know,
+            "dont_know_offered": dont_know_offered,
+            "free_text_mean_length": free_text_mean_length,
+            "median_completion_seconds": median_completion_seconds,
+        },
+    )
+    level_alpha = alpha / len(_PLAIN)
+    n_waves = _waves_with_data(data.responded, data.invited)
     if n_waves < min_waves:
         return FatigueAssessment(
             level="none",
             reasons=(f"Too few waves to judge: {n_waves} with answers, {min_waves} needed.",),
             n_waves=n_waves,
             trends=(),
-            alpha_per_indicator=alpha / len(_INDICATORS),
+            alpha_per_indicator=level_alpha,
             response_rate_drop=float("nan"),
             dispersion=float("nan"),
             last_wave_below_limit=False,
         )
 
-    response = _prop_trend(resp, inv)
-    # (name, z or t, one-sided p, start, end, waves)
-    raw: list[tuple[str, float, float, float, float, int]] = [
-        (
-            "response_rate",
-            response.z,
-            float(special.ndtr(response.z)),
-            response.start,
-            response.end,
-            response.n_waves,
-        )
-    ]
-    for name, pair in (("item_nonresponse", blank), ("dont_know", dk)):
-        if pair is None:
-            continue
-        k, n = pair
-        if int(np.count_nonzero(~np.isnan(k) & ~np.isnan(n) & (n > 0))) < min_waves:
-            continue
-        tr = _prop_trend(k, n)
-        raw.append((name, tr.z, float(special.ndtr(-tr.z)), tr.start, tr.end, tr.n_waves))
-    if lengths is not None and int(np.count_nonzero(~np.isnan(lengths))) >= min_waves:
-        t, p, start, end, waves = _length_trend(lengths)
-        raw.append(("free_text_length", t, p, start, end, waves))
-
-    level_alpha = alpha / len(_INDICATORS)
-    trends = tuple(
-        IndicatorTrend(name, start, end, stat, p, p < level_alpha, waves)
-        for name, stat, p, start, end, waves in raw
-    )
-    below, limit = _laney_below(response.rates, response.invited)
+    response = proportion_trend(data.responded, data.invited)
+    trends = _trends(data, response, min_waves, level_alpha)
+    below, limit = last_rate_below_limit(response.rates, response.denominators)
     drop = response.start - response.end
-    n_worse = sum(t.worsening for t in trends)
-    rate_trend = trends[0]
-    if (rate_trend.worsening and drop >= material_drop) or n_worse >= 2:
-        level = "fatigued"
-    elif n_worse == 1 or below:
-        level = "watch"
-    else:
-        level = "none"
-
+    code = _level_codes(
+        trends[0].worsening, drop, sum(t.worsening for t in trends), below, material_drop
+    )
     reasons = [_reason(t, material_drop) for t in trends if t.worsening]
     if below:
         reasons.append(
@@ -589,10 +530,10 @@ def assess_fatigue(
             f"No sign of survey fatigue over {n_waves} waves: no worsening trend in {tested}."
         )
     return FatigueAssessment(
-        level=level,
+        level=LEVELS[int(code)],
         reasons=tuple(reasons),
         n_waves=n_waves,
-        trends=trends,
+        trends=tuple(trends),
         alpha_per_indicator=level_alpha,
         response_rate_drop=drop,
         dispersion=response.dispersion,
@@ -600,15 +541,12 @@ def assess_fatigue(
     )
 
 
-_PLAIN: Final[dict[str, str]] = {
-    "response_rate": "the response rate",
-    "item_nonresponse": "items left blank",
-    "dont_know": '"Don\'t know" answers',
-    "free_text_length": "free-text length",
-}
+def _p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def _reason(t: IndicatorTrend, material_drop: float) -> str:
+    """One sentence on a worsening indicator, for the lead."""
     span = f"over {t.n_waves} waves (trend {_p_text(t.p_value)})"
     if t.name == "response_rate":
         text = f"Response rate fell from {t.start:.0%} to {t.end:.0%} {span}."
@@ -622,115 +560,16 @@ def _reason(t: IndicatorTrend, material_drop: float) -> str:
         return f"Items left blank rose from {t.start:.0%} to {t.end:.0%} of those shown {span}."
     if t.name == "dont_know":
         return f'"Don\'t know" answers rose from {t.start:.0%} to {t.end:.0%} {span}.'
+    if t.name == "completion_time":
+        return (
+            f"Median completion time fell from about {t.start:.0f} to {t.end:.0f} seconds {span}."
+        )
     return (
         f"Free-text comments shortened from about {t.start:.0f} to {t.end:.0f} characters {span}."
     )
 
 
 # --------------------------------------------------------------------- batch
-
-
-def _prop_trend_batch(
-    k: FloatArray, n: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, IntArray, npt.NDArray[np.bool_]]:
-    """Row-wise :func:`_prop_trend`: (z_adj, dispersion, start, end, waves, used)."""
-    used = ~np.isnan(k) & ~np.isnan(n) & (n > 0)
-    waves_per_row = used.sum(axis=1)
-    k_used = np.where(used, k, np.nan)
-    n_used = np.where(used, n, np.nan)
-    width = k.shape[1]
-    idx = np.arange(width, dtype=np.float64)
-    z, chi2, _ = trend_tests(k_used, n_used, scores=idx)
-    x = np.where(used, k, 0.0)
-    m = np.where(used, n, 0.0)
-    n_sum = m.sum(axis=1)
-    safe_n = np.where(n_sum > 0, n_sum, 1.0)
-    p_bar = x.sum(axis=1) / safe_n
-    s_bar = (m * idx).sum(axis=1) / safe_n
-    centred = np.where(used, idx - s_bar[:, None], 0.0)
-    rate = np.divide(x, m, out=np.zeros_like(x), where=used)
-    spread = (m * centred**2).sum(axis=1)
-    slope = np.divide(
-        (m * (rate - p_bar[:, None]) * centred).sum(axis=1),
-        spread,
-        out=np.zeros_like(spread),
-        where=spread > 0,
-    )
-    var = p_bar * (1.0 - p_bar)
-    cell = np.divide(
-        (x - m * p_bar[:, None]) ** 2,
-        m * var[:, None],
-        out=np.zeros_like(x),
-        where=used & (var[:, None] > 0),
-    )
-    homogeneity = cell.sum(axis=1)
-    dof = waves_per_row - 2
-    dispersion = np.divide(
-        homogeneity - np.nan_to_num(chi2), dof, out=np.ones_like(homogeneity), where=dof > 0
-    )
-    z_adj = z / np.sqrt(np.maximum(1.0, dispersion))
-    first = np.where(used.any(axis=1), np.argmax(used, axis=1), 0).astype(np.float64)
-    last = np.where(used.any(axis=1), width - 1 - np.argmax(used[:, ::-1], axis=1), 0)
-    start = np.clip(p_bar + slope * (first - s_bar), 0.0, 1.0)
-    end = np.clip(p_bar + slope * (last.astype(np.float64) - s_bar), 0.0, 1.0)
-    return z_adj, dispersion, start, end, waves_per_row.astype(np.int64), used
-
-
-def _laney_below_batch(
-    k: FloatArray, n: FloatArray, used: npt.NDArray[np.bool_]
-) -> npt.NDArray[np.bool_]:
-    rows = np.arange(k.shape[0])
-    width = k.shape[1]
-    has = used.any(axis=1)
-    last = np.where(has, width - 1 - np.argmax(used[:, ::-1], axis=1), 0)
-    prev = used.copy()
-    prev[rows, last] = False
-    x = np.where(prev, k, 0.0)
-    m = np.where(prev, n, 0.0)
-    n_sum = m.sum(axis=1)
-    p_bar = np.divide(x.sum(axis=1), n_sum, out=np.zeros_like(n_sum), where=n_sum > 0)
-    var = p_bar * (1.0 - p_bar)
-    cell = np.divide(
-        (x - m * p_bar[:, None]) ** 2,
-        m * var[:, None],
-        out=np.zeros_like(x),
-        where=prev & (var[:, None] > 0),
-    )
-    dof = prev.sum(axis=1) - 1
-    phi = np.maximum(1.0, np.divide(cell.sum(axis=1), dof, out=np.ones_like(n_sum), where=dof > 0))
-    n_last = np.where(has, n[rows, last], 1.0)
-    n_last = np.where(n_last > 0, n_last, 1.0)
-    limit = p_bar - 3.0 * np.sqrt(phi * var / n_last)
-    rate_last = np.divide(
-        np.where(has, k[rows, last], 0.0), n_last, out=np.zeros_like(n_last), where=has
-    )
-    below: npt.NDArray[np.bool_] = has & (var > 0) & (rate_last < limit)
-    return below
-
-
-def _length_trend_batch(y: FloatArray) -> tuple[FloatArray, IntArray]:
-    """Row-wise one-sided ('less') p-value of the OLS slope, and waves used."""
-    used = ~np.isnan(y)
-    waves = used.sum(axis=1)
-    idx = np.arange(y.shape[1], dtype=np.float64)
-    safe_w = np.where(waves > 0, waves, 1)
-    x_bar = np.where(used, idx, 0.0).sum(axis=1) / safe_w
-    y_bar = np.where(used, y, 0.0).sum(axis=1) / safe_w
-    dx = np.where(used, idx - x_bar[:, None], 0.0)
-    dy = np.where(used, y - y_bar[:, None], 0.0)
-    sxx = (dx**2).sum(axis=1)
-    sxy = (dx * dy).sum(axis=1)
-    syy = (dy**2).sum(axis=1)
-    slope = np.divide(sxy, sxx, out=np.zeros_like(sxx), where=sxx > 0)
-    sse = np.maximum(0.0, syy - slope * sxy)
-    dof = waves - 2
-    yy = (np.where(used, y, 0.0) ** 2).sum(axis=1)
-    perfect = sse <= 1e-12 * np.maximum(1.0, yy)
-    se = np.sqrt(np.divide(sse, dof * sxx, out=np.ones_like(sse), where=(dof > 0) & (sxx > 0)))
-    t = np.divide(slope, se, out=np.zeros_like(se), where=~perfect & (se > 0))
-    p = np.where(dof > 0, stats.t.cdf(t, np.maximum(dof, 1)), np.nan)
-    p = np.where(perfect, np.where(slope < 0, 0.0, 1.0), p)
-    return p, waves.astype(np.int64)
 
 
 def assess_fatigue_batch(
@@ -742,6 +581,7 @@ def assess_fatigue_batch(
     dont_know: npt.ArrayLike | None = None,
     dont_know_offered: npt.ArrayLike | None = None,
     free_text_mean_length: npt.ArrayLike | None = None,
+    median_completion_seconds: npt.ArrayLike | None = None,
     min_waves: int = 4,
     alpha: float = 0.05,
     material_drop: float = 0.10,
@@ -758,7 +598,7 @@ def assess_fatigue_batch(
         Counts; NaN (or ``invited == 0``) marks a missing wave.
     items_blank, items_presented, dont_know, dont_know_offered : array_like, optional
         As :func:`assess_fatigue`, of the same shape.
-    free_text_mean_length : array_like, optional
+    free_text_mean_length, median_completion_seconds : array_like, optional
         As :func:`assess_fatigue`, of the same shape.
     min_waves, alpha, material_drop
         As :func:`assess_fatigue`.
@@ -772,49 +612,49 @@ def assess_fatigue_batch(
     ValueError
         As :func:`assess_fatigue`, for 2-D arrays.
     """
-    _check_options(min_waves, alpha, material_drop)
-    resp = check_counts_array(responded, "responded", allow_nan=True, ndim=2)
-    inv = check_counts_array(invited, "invited", allow_nan=True, ndim=2)
-    if resp.shape != inv.shape:
-        raise ValueError(f"responded has shape {resp.shape} but invited has {inv.shape}")
-    if np.any(resp > inv):
-        raise ValueError("responded must not exceed invited in any wave")
-    shape = resp.shape
-    blank = _pair(items_blank, items_presented, "items_blank", "items_presented", shape)
-    dk = _pair(dont_know, dont_know_offered, "dont_know", "dont_know_offered", shape)
-    lengths = _lengths_array(free_text_mean_length, shape)
-
-    z, _, start, end, n_waves, used = _prop_trend_batch(resp, inv)
-    enough = n_waves >= min_waves
-    p_rate = special.ndtr(z)
-    ps = [p_rate]
-    tested = [enough]
-    for pair in (blank, dk):
-        if pair is None:
-            continue
-        z_i, _, _, _, waves_i, _ = _prop_trend_batch(*pair)
-        ps.append(special.ndtr(-z_i))
-        tested.append(waves_i >= min_waves)
-    if lengths is not None:
-        p_len, waves_len = _length_trend_batch(lengths)
-        ps.append(p_len)
-        tested.append(waves_len >= min_waves)
-    tested_arr = np.array(tested) & enough[None, :]
-    level_alpha = alpha / len(_INDICATORS)
-    worse = tested_arr & (np.nan_to_num(np.array(ps), nan=1.0) < level_alpha)
+    check_options(min_waves, alpha, material_drop)
+    data = check_inputs(
+        2,
+        responded,
+        invited,
+        {
+            "items_blank": items_blank,
+            "items_presented": items_presented,
+            "dont_know": dont_know,
+            "dont_know_offered": dont_know_offered,
+            "free_text_mean_length": free_text_mean_length,
+            "median_completion_seconds": median_completion_seconds,
+        },
+    )
+    level_alpha = alpha / len(_PLAIN)
+    response = proportion_trend_batch(data.responded, data.invited)
+    enough = response.n_waves >= min_waves
+    p_rate = special.ndtr(response.z)
+    # One row per indicator tested: its p-value and whether each team has the waves.
+    p_values, tested = [p_rate], [enough]
+    for part, whole in data.proportions.values():
+        trend = proportion_trend_batch(part, whole)
+        p_values.append(special.ndtr(-trend.z))
+        tested.append(trend.n_waves >= min_waves)
+    for values in data.means.values():
+        p_falling, waves = mean_trend_batch(values)
+        p_values.append(p_falling)
+        tested.append(waves >= min_waves)
+    worse = (
+        np.array(tested)
+        & enough[None, :]
+        & (np.nan_to_num(np.array(p_values), nan=1.0) < level_alpha)
+    )
     n_worse = worse.sum(axis=0)
-    below = _laney_below_batch(resp, inv, used) & enough
-    drop = start - end
-    fatigued = enough & ((worse[0] & (drop >= material_drop)) | (n_worse >= 2))
-    watch = enough & ~fatigued & ((n_worse == 1) | below)
-    levels = np.where(fatigued, 2, np.where(watch, 1, 0)).astype(np.int8)
+    below = last_rate_below_limit_batch(data.responded, data.invited, response.used) & enough
+    codes = _level_codes(worse[0], response.start - response.end, n_worse, below, material_drop)
     nan = np.float64(np.nan)
     return FatigueBatch(
-        levels=levels,
-        n_waves=n_waves,
-        response_rate_start=np.where(enough, start, nan),
-        response_rate_end=np.where(enough, end, nan),
-        response_z=np.where(enough, z, nan),
+        levels=np.where(enough, codes, 0).astype(np.int8),
+        n_waves=response.n_waves,
+        response_rate_start=np.where(enough, response.start, nan),
+        response_rate_end=np.where(enough, response.end, nan),
+        response_z=np.where(enough, response.z, nan),
         response_p=np.where(enough, p_rate, nan),
         n_worsening=n_worse.astype(np.int64),
         last_wave_below_limit=below,

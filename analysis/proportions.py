@@ -269,14 +269,20 @@ def fft_percentages(
     Raises
     ------
     ValueError
-        If a count is negative or not whole, there are no answers at all, an option
-        is in both `positive` and `negative`, or either of them is empty.
+        If `counts` is not a mapping or a count is negative or not whole, there are
+        no answers at all, an option is in both `positive` and `negative`, or
+        either of them is empty or a single string.
 
     References
     ----------
     .. [1] NHS England, "Friends and Family Test: guidance" (2019, in force from
        April 2020), section on calculating and reporting results.
     """
+    if not isinstance(counts, Mapping):
+        raise ValueError("counts must map each answer option to its number of answers")
+    for name, options in (("positive", positive), ("negative", negative)):
+        if isinstance(options, str):  # a lone label would be read letter by letter
+            raise ValueError(f"{name} must be a collection of answer options, not one string")
     positive_set = frozenset(positive)
     negative_set = frozenset(negative)
     if not positive_set:

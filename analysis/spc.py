@@ -29,13 +29,33 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
-from analysis._validation import check_counts_array, check_finite_float, check_improvement
+from analysis._pcharts import ProportionChart, laney_p_prime_chart, p_chart
+from analysis._spc_batch import XmRBatch, xmr_batch
+from analysis._spc_rules import (
+    COMMON_CAUSE,
+    LIMIT,
+    NEAR,
+    RULE_OUTSIDE_LIMITS,
+    RULE_SHIFT,
+    RULE_TREND,
+    RULE_TWO_IN_THREE,
+    RULES,
+    SCREEN,
+    SPECIAL_CAUSE_CONCERN,
+    SPECIAL_CAUSE_IMPROVEMENT,
+    SPECIAL_CAUSE_NEUTRAL_HIGH,
+    SPECIAL_CAUSE_NEUTRAL_LOW,
+    VARIATION_LABELS,
+    label,
+    special_causes,
+)
+from analysis._validation import check_finite_float, check_improvement, check_series
 
 __all__ = [
     "COMMON_CAUSE",
@@ -61,141 +81,13 @@ __all__ = [
     "xmr_batch",
 ]
 
-COMMON_CAUSE = "common_cause"
-SPECIAL_CAUSE_IMPROVEMENT = "special_cause_improvement"
-SPECIAL_CAUSE_CONCERN = "special_cause_concern"
-SPECIAL_CAUSE_NEUTRAL_HIGH = "special_cause_neutral_high"
-SPECIAL_CAUSE_NEUTRAL_LOW = "special_cause_neutral_low"
-#: Label lookup for the integer codes of :class:`XmRBatch` (code -1 is a gap).
-VARIATION_LABELS: tuple[str, ...] = (
-    COMMON_CAUSE,
-    SPECIAL_CAUSE_IMPROVEMENT,
-    SPECIAL_CAUSE_CONCERN,
-    SPECIAL_CAUSE_NEUTRAL_HIGH,
-    SPECIAL_CAUSE_NEUTRAL_LOW,
-)
-
-RULE_OUTSIDE_LIMITS = "outside_limits"
-RULE_TREND = "trend"
-RULE_TWO_IN_THREE = "two_in_three"
-RULE_SHIFT = "shift"
-#: The special-cause rules in order of precedence; also the lookup for rule codes.
-RULES: tuple[str, ...] = (RULE_OUTSIDE_LIMITS, RULE_TREND, RULE_TWO_IN_THREE, RULE_SHIFT)
-
 CONSISTENT_PASS = "consistent_pass"
 CONSISTENT_FAIL = "consistent_fail"
 INCONSISTENT = "inconsistent"
 
-# Constants exactly as NHSRplotthedots writes them (limitclose <- 2 * (limit / 3)).
-_LIMIT = 2.66
-_NEAR = 2.0 * (_LIMIT / 3.0)
-_SCREEN = 3.267
-_RUN = 7  # points in a shift or a trend
-_TRIAL_POINTS = 13  # a segment with fewer points has trial limits
-_MIN_FIX_AFTER = 12
-_D2 = 1.128  # bias constant of a moving range of two (Laney 2002 uses 1.128)
-
-_CODE = {label: code for code, label in enumerate(VARIATION_LABELS)}
-_GAP_CODE = -1
-
-
-def _label(direction: int, improvement: str) -> str:
-    """Variation label of a point whose special cause points `direction` (+1/-1/0)."""
-    if direction == 0:
-        return COMMON_CAUSE
-    if improvement == "neutral":
-        return SPECIAL_CAUSE_NEUTRAL_HIGH if direction > 0 else SPECIAL_CAUSE_NEUTRAL_LOW
-    oriented = direction if improvement == "increase" else -direction
-    return SPECIAL_CAUSE_IMPROVEMENT if oriented > 0 else SPECIAL_CAUSE_CONCERN
-
-
-def _sign(x: float) -> int:
-    return (x > 0) - (x < 0)
-
-
-def _special_causes(
-    y: Sequence[float],
-    centre: Sequence[float],
-    lower: Sequence[float],
-    upper: Sequence[float],
-    lower_near: Sequence[float],
-    upper_near: Sequence[float],
-) -> tuple[list[int], list[str | None]]:
-    """Apply the four rules to consecutive present points of one segment.
-
-    A line-by-line transcription of NHSRplotthedots' ``ptd_special_cause_type``:
-    returns, per point, the direction of its special cause (+1 high, -1 low, 0 none)
-    and the rule that decided it.  Limits may be NaN (too few points): then no point
-    is outside or close, as every comparison with NaN is false.
-    """
-    n = len(y)
-    outside = [y[i] > upper[i] or y[i] < lower[i] for i in range(n)]
-    # A NaN centre (no point to compute it from) counts as "on the mean".
-    relative = [0 if math.isnan(centre[i]) else _sign(y[i] - centre[i]) for i in range(n)]
-    close = [not outside[i] and (y[i] < lower_near[i] or y[i] > upper_near[i]) for i in range(n)]
-    steps = [_sign(y[i + 1] - y[i]) for i in range(n - 1)]
-
-    # Rule 2: a trend ends at i when the 6 steps into it share a strict sign.
-    trend_end = [0] * n
-    for i in range(_RUN - 1, n):
-        window = steps[i - (_RUN - 1) : i]
-        if all(d == 1 for d in window):
-            trend_end[i] = 1
-        elif all(d == -1 for d in window):
-            trend_end[i] = -1
-    in_trend = [any(trend_end[j] != 0 for j in range(i, min(i + _RUN, n))) for i in range(n)]
-    # R: "if a point is part of a trend either side, use right side": the step after
-    # the point when the next point is also in a trend, else the step before it.
-    # Only a step of +1 reads as increasing (R: ifelse(sdy == 1, "In", "De")).
-    trend_direction = []
-    for i in range(n):
-        if i + 1 < n and in_trend[i] and in_trend[i + 1]:
-            step = steps[i]
-        else:
-            step = steps[i - 1] if i > 0 else 0
-        trend_direction.append(1 if step == 1 else -1)
-
-    # Rule 3: 2 of 3 consecutive points close to a limit, all 3 on one side.
-    qualifying = [
-        sum(close[s : s + 3]) >= 2 and abs(sum(relative[s : s + 3])) == 3 for s in range(n - 2)
-    ]
-    in_two_of_three = [
-        close[i] and any(qualifying[s] for s in range(max(0, i - 2), min(i, n - 3) + 1))
-        for i in range(n)
-    ]
-
-    # Rule 4: a shift of 7 points on one side (a point on the mean breaks it).
-    shift_end = [
-        i >= _RUN - 1
-        and relative[i] != 0
-        and all(relative[j] == relative[i] for j in range(i - (_RUN - 1), i))
-        for i in range(n)
-    ]
-    in_shift = [any(shift_end[j] for j in range(i, min(i + _RUN, n))) for i in range(n)]
-
-    directions: list[int] = []
-    rules: list[str | None] = []
-    for i in range(n):
-        if outside[i]:
-            directions.append(1 if relative[i] == 1 else -1)
-            rules.append(RULE_OUTSIDE_LIMITS)
-        elif in_trend[i]:
-            directions.append(trend_direction[i])
-            rules.append(RULE_TREND)
-        elif in_two_of_three[i]:
-            directions.append(1 if relative[i] > 0 else -1)
-            rules.append(RULE_TWO_IN_THREE)
-        elif in_shift[i]:
-            directions.append(1 if relative[i] > 0 else -1)
-            rules.append(RULE_SHIFT)
-        else:
-            directions.append(0)
-            rules.append(None)
-    return directions, rules
-
-
-def _mean_or_nan(values: Sequence[float]) -> float:
-    return float(np.mean(values)) if len(values) else math.nan
+TRIAL_POINTS = 13  # a segment with fewer present points has trial limits
+MIN_FIX_AFTER = 12  # NHSRplotthedots refuses fix_after_n_points below 12
+_LIMIT_NAMES = ("lower", "upper", "lower_near", "upper_near")  # the order of _Segment.limits
 
 
 # --------------------------------------------------------------------------- XmR
@@ -260,21 +152,9 @@ class XmRChart:
     segment_trial_limits: tuple[bool, ...]
 
 
-def _check_series(values: ArrayLike, name: str, ndim: int) -> NDArray[np.float64]:
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must hold numbers only") from exc
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-dimensional, got {arr.ndim} dimension(s)")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if np.isinf(arr).any():
-        raise ValueError(f"{name} must not contain infinite values (NaN marks a gap)")
-    return arr
-
-
 def _check_rebase(rebase_at: Sequence[int], length: int) -> list[int]:
+    if isinstance(rebase_at, str) or not isinstance(rebase_at, Iterable):
+        raise ValueError(f"rebase_at must be a sequence of positions, got {rebase_at!r}")
     positions: list[int] = []
     for p in rebase_at:
         if isinstance(p, bool | np.bool_) or not isinstance(p, numbers.Integral):
@@ -294,9 +174,58 @@ def _check_fix_after(fix_after: int | None) -> int | None:
         return None
     if isinstance(fix_after, bool | np.bool_) or not isinstance(fix_after, numbers.Integral):
         raise ValueError(f"fix_after must be an integer or None, got {fix_after!r}")
-    if int(fix_after) < _MIN_FIX_AFTER:
-        raise ValueError(f"fix_after must be at least {_MIN_FIX_AFTER}, got {int(fix_after)}")
+    if int(fix_after) < MIN_FIX_AFTER:
+        raise ValueError(f"fix_after must be at least {MIN_FIX_AFTER}, got {int(fix_after)}")
     return int(fix_after)
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """Limits of one segment, measured from the series' origin, and its moving ranges."""
+
+    centre: float
+    mean_moving_range: float
+    moving_range: list[float]  # one per present point after the first
+    screened: list[bool]  # the same, True where left out of the mean moving range
+
+    @property
+    def limits(self) -> tuple[float, float, float, float]:
+        """(lower, upper, lower near, upper near)."""
+        spread, near = LIMIT * self.mean_moving_range, NEAR * self.mean_moving_range
+        return self.centre - spread, self.centre + spread, self.centre - near, self.centre + near
+
+
+def _mean_or_nan(values: Sequence[float]) -> float:
+    return float(np.mean(values)) if len(values) else math.nan
+
+
+def _segment_limits(present: list[float], in_fix: list[bool], screen_outliers: bool) -> _Segment:
+    """Mean and mean moving range from the points of the fix window (all, if unfixed).
+
+    NHSRplotthedots: ``fix_y`` keeps the first `fix_after` rows; a moving range
+    counts when both its points are in the window, which in time order is when
+    the later one is.
+    """
+    fixed = [v for v, keep in zip(present, in_fix, strict=True) if keep]
+    ranges = [abs(present[j] - present[j - 1]) for j in range(1, len(present))]
+    counted = in_fix[1:]
+    raw_amr = _mean_or_nan([r for r, c in zip(ranges, counted, strict=True) if c])
+    screen = screen_outliers and raw_amr > 0  # raw_amr == 0: nothing to screen
+    dropped = [screen and c and r >= SCREEN * raw_amr for r, c in zip(ranges, counted, strict=True)]
+    kept = [r for r, c, d in zip(ranges, counted, dropped, strict=True) if c and not d]
+    return _Segment(_mean_or_nan(fixed), _mean_or_nan(kept), ranges, dropped)
+
+
+def _assurance(improvement: str, target: float | None, lower: float, upper: float) -> str | None:
+    """Assurance of the last segment's limits against `target` (NHSRplotthedots)."""
+    if target is None or improvement == "neutral":
+        return None
+    increasing = improvement == "increase"
+    if target > upper:
+        return CONSISTENT_FAIL if increasing else CONSISTENT_PASS
+    if target < lower:
+        return CONSISTENT_PASS if increasing else CONSISTENT_FAIL
+    return INCONSISTENT  # also when the limits are NaN, as in R's case_when
 
 
 def xmr(
@@ -346,6 +275,11 @@ def xmr(
       keeps them (R would drop them all and give NaN limits), so the limits
       equal the mean and any departure from it is outside the limits.
 
+    The arithmetic is done on the values measured from the first present one and
+    the limits shifted back after: adding a constant to an integer series then
+    leaves every label exactly as it was, where rounding could otherwise tip a
+    point lying exactly on a limit one way or the other.
+
     Parameters
     ----------
     values : array_like, 1-D
@@ -376,7 +310,8 @@ def xmr(
     ------
     ValueError
         If `values` is empty, not 1-D or holds an infinity; `improvement` is
-        unknown; a `rebase_at` position is repeated, not an integer or not in
+        unknown; `rebase_at` is not a sequence, or a position in it is repeated,
+        not an integer or not in
         ``1 .. len(values) - 1``; `fix_after` is below 12; or `target` is not finite.
 
     References
@@ -387,13 +322,18 @@ def xmr(
     .. [3] L. S. Nelson, "Control charts for individual measurements", J. Quality
        Technology 14 (1982) 172-173 (screening moving ranges at 3.267).
     """
-    y = _check_series(values, "values", 1)
+    y = check_series(values, "values", 1)
     direction_name = check_improvement(improvement)
     starts = [0, *_check_rebase(rebase_at, y.size)]
     fix = _check_fix_after(fix_after)
     goal = None if target is None else check_finite_float(target, "target")
 
     size = y.size
+    present_at = np.flatnonzero(~np.isnan(y))
+    # The origin: every comparison is made on values measured from it, so that
+    # the labels of an integer series do not depend on where the series sits.
+    origin = float(y[present_at[0]]) if present_at.size else 0.0
+    shifted = y - origin
     per_point: dict[str, list[float]] = {
         key: [math.nan] * size
         for key in ("mean", "lower", "upper", "lower_near", "upper_near", "amr", "mr")
@@ -405,69 +345,35 @@ def xmr(
     trial: list[bool] = []
 
     bounds = [*starts, size]
-    for segment_index in range(len(starts)):
-        first, stop = bounds[segment_index], bounds[segment_index + 1]
-        positions = [i for i in range(first, stop) if not math.isnan(y[i])]
-        present = [float(y[i]) for i in positions]
-        trial.append(len(present) < _TRIAL_POINTS)
-        for i in range(first, stop):
-            segment_of[i] = segment_index
-
-        # Limits come from the fix window: the first `fix` positions of the segment.
+    for index, (first, stop) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        positions = [int(i) for i in present_at if first <= i < stop]
+        present = [float(shifted[i]) for i in positions]
+        trial.append(len(present) < TRIAL_POINTS)
         cut = stop if fix is None else min(stop, first + fix)
-        in_fix = [p < cut for p in positions]
-        fixed_values = [v for v, keep in zip(present, in_fix, strict=True) if keep]
-        centre = _mean_or_nan(fixed_values)
-        ranges = [abs(present[j] - present[j - 1]) for j in range(1, len(present))]
-        # A moving range counts when both its points are in the fix window.
-        range_in_fix = in_fix[1:]
-        raw_amr = _mean_or_nan([r for r, f in zip(ranges, range_in_fix, strict=True) if f])
-        screen = screen_outliers and raw_amr > 0  # raw_amr == 0: nothing to screen
-        dropped = [
-            screen and f and r >= _SCREEN * raw_amr
-            for r, f in zip(ranges, range_in_fix, strict=True)
-        ]
-        kept = [r for r, f, d in zip(ranges, range_in_fix, dropped, strict=True) if f and not d]
-        amr = _mean_or_nan(kept)
-
-        lower = centre - _LIMIT * amr
-        upper = centre + _LIMIT * amr
-        lower_near = centre - _NEAR * amr
-        upper_near = centre + _NEAR * amr
+        segment = _segment_limits(present, [i < cut for i in positions], screen_outliers)
+        limits = segment.limits
+        on_scale = {
+            "mean": segment.centre + origin,
+            **{name: limit + origin for name, limit in zip(_LIMIT_NAMES, limits, strict=True)},
+            "amr": segment.mean_moving_range,
+        }
         for i in range(first, stop):
-            per_point["mean"][i] = centre
-            per_point["lower"][i] = lower
-            per_point["upper"][i] = upper
-            per_point["lower_near"][i] = lower_near
-            per_point["upper_near"][i] = upper_near
-            per_point["amr"][i] = amr
-        for j in range(1, len(present)):
-            per_point["mr"][positions[j]] = ranges[j - 1]
-            screened[positions[j]] = dropped[j - 1]
+            segment_of[i] = index
+            for key, value in on_scale.items():
+                per_point[key][i] = value
+        for position, moving_range, dropped in zip(
+            positions[1:], segment.moving_range, segment.screened, strict=True
+        ):
+            per_point["mr"][position] = moving_range
+            screened[position] = dropped
 
         count = len(present)
-        directions, rules = _special_causes(
-            present,
-            [centre] * count,
-            [lower] * count,
-            [upper] * count,
-            [lower_near] * count,
-            [upper_near] * count,
+        directions, rules = special_causes(
+            present, [segment.centre] * count, *([limit] * count for limit in limits)
         )
         for position, direction, reason in zip(positions, directions, rules, strict=True):
-            variation[position] = _label(direction, direction_name)
+            variation[position] = label(direction, direction_name)
             rule[position] = reason
-
-    assurance = None
-    if goal is not None and direction_name != "neutral":
-        last_lower, last_upper = per_point["lower"][-1], per_point["upper"][-1]
-        increasing = direction_name == "increase"
-        if goal > last_upper:
-            assurance = CONSISTENT_FAIL if increasing else CONSISTENT_PASS
-        elif goal < last_lower:
-            assurance = CONSISTENT_PASS if increasing else CONSISTENT_FAIL
-        else:  # also when the limits are NaN, as in R's case_when
-            assurance = INCONSISTENT
 
     return XmRChart(
         values=tuple(float(v) for v in y),
@@ -483,442 +389,8 @@ def xmr(
         segment=tuple(segment_of),
         variation=tuple(variation),
         rule=tuple(rule),
-        assurance=assurance,
+        assurance=_assurance(direction_name, goal, per_point["lower"][-1], per_point["upper"][-1]),
         target=goal,
         trial_limits=trial[-1],
         segment_trial_limits=tuple(trial),
     )
-
-
-# --------------------------------------------------------------------------- batch
-
-
-@dataclass(frozen=True, slots=True)
-class XmRBatch:
-    """XmR charts of many series (one per row), as :func:`xmr_batch` returns them.
-
-    Attributes
-    ----------
-    mean, lower, upper, lower_near, upper_near, mean_moving_range : ndarray
-        Shape (series,): one value per row.
-    variation_code : ndarray of int8
-        Shape (series, waves): index into `labels`, -1 for a gap.
-    labels : tuple of str
-        Label lookup, :data:`VARIATION_LABELS`.
-    rule_code : ndarray of int8
-        Shape (series, waves): index into `rules`, -1 for none or a gap.
-    rules : tuple of str
-        Rule lookup, :data:`RULES`.
-    improvement : str
-        The improvement direction used.
-    """
-
-    mean: NDArray[np.float64]
-    lower: NDArray[np.float64]
-    upper: NDArray[np.float64]
-    lower_near: NDArray[np.float64]
-    upper_near: NDArray[np.float64]
-    mean_moving_range: NDArray[np.float64]
-    variation_code: NDArray[np.int8]
-    labels: tuple[str, ...]
-    rule_code: NDArray[np.int8]
-    rules: tuple[str, ...]
-    improvement: str
-
-    def variation(self, row: int) -> tuple[str | None, ...]:
-        """Labels of one row as :func:`xmr` gives them (None for a gap)."""
-        return tuple(None if c < 0 else self.labels[c] for c in self.variation_code[row])
-
-    def rule(self, row: int) -> tuple[str | None, ...]:
-        """Deciding rule of each point of one row (None for none or a gap)."""
-        return tuple(None if c < 0 else self.rules[c] for c in self.rule_code[row])
-
-
-def _window_sum(flags: NDArray[np.int64], width: int) -> NDArray[np.int64]:
-    """Sums over every window of `width` consecutive columns (shape: cols - width + 1)."""
-    padded = np.concatenate([np.zeros((flags.shape[0], 1), np.int64), flags], axis=1)
-    cumulative = np.cumsum(padded, axis=1)
-    result: NDArray[np.int64] = cumulative[:, width:] - cumulative[:, :-width]
-    return result
-
-
-def _covered_by(ends: NDArray[np.bool_], width: int) -> NDArray[np.bool_]:
-    """True at i when a window of `width` ending at some j in i .. i+width-1 is set."""
-    rows, cols = ends.shape
-    padded = np.concatenate([ends.astype(np.int64), np.zeros((rows, width - 1), np.int64)], 1)
-    result: NDArray[np.bool_] = _window_sum(padded, width)[:, :cols] > 0
-    return result
-
-
-def _safe_mean(total: NDArray[np.float64], count: NDArray[np.int64]) -> NDArray[np.float64]:
-    result: NDArray[np.float64] = np.where(count > 0, total / np.where(count > 0, count, 1), np.nan)
-    return result
-
-
-def _batch_directions(
-    c: NDArray[np.float64],
-    centre: NDArray[np.float64],
-    lower: NDArray[np.float64],
-    upper: NDArray[np.float64],
-    lower_near: NDArray[np.float64],
-    upper_near: NDArray[np.float64],
-) -> tuple[NDArray[np.int8], NDArray[np.int8]]:
-    """Vectorised :func:`_special_causes` over rows of left-packed present values.
-
-    `c` holds each row's present values first and NaN after them; the limit arrays
-    broadcast against `c`.  Returns (direction, rule code) per slot.
-    """
-    rows, cols = c.shape
-    outside = (c > upper) | (c < lower)  # NaN compares False
-    relative = np.nan_to_num(np.sign(c - centre)).astype(np.int64)
-    close = ~outside & ((c < lower_near) | (c > upper_near))
-
-    steps = np.nan_to_num(np.sign(np.diff(c, axis=1))).astype(np.int64)
-    trend_end = np.zeros((rows, cols), np.int64)
-    if cols >= _RUN:
-        rising = _window_sum((steps == 1).astype(np.int64), _RUN - 1) == _RUN - 1
-        falling = _window_sum((steps == -1).astype(np.int64), _RUN - 1) == _RUN - 1
-        trend_end[:, _RUN - 1 :] = rising.astype(np.int64) - falling.astype(np.int64)
-    in_trend = _covered_by(trend_end != 0, _RUN)
-    step_after = np.concatenate([steps, np.zeros((rows, 1), np.int64)], axis=1)
-    step_before = np.concatenate([np.zeros((rows, 1), np.int64), steps], axis=1)
-    next_in_trend = np.concatenate([in_trend[:, 1:], np.zeros((rows, 1), bool)], axis=1)
-    trend_step = np.where(in_trend & next_in_trend, step_after, step_before)
-    trend_direction = np.where(trend_step == 1, 1, -1)
-
-    in_two_of_three = np.zeros((rows, cols), bool)
-    if cols >= 3:
-        qualifying = (_window_sum(close.astype(np.int64), 3) >= 2) & (
-            np.abs(_window_sum(relative, 3)) == 3
-        )
-        padded = np.concatenate(
-            [np.zeros((rows, 2), bool), qualifying, np.zeros((rows, 2), bool)], axis=1
-        )
-        in_window = padded[:, 0:cols] | padded[:, 1 : cols + 1] | padded[:, 2 : cols + 2]
-        in_two_of_three = close & in_window
-
-    shift_end = np.zeros((rows, cols), bool)
-    if cols >= _RUN:
-        above = _window_sum((relative == 1).astype(np.int64), _RUN) == _RUN
-        below = _window_sum((relative == -1).astype(np.int64), _RUN) == _RUN
-        shift_end[:, _RUN - 1 :] = above | below
-    in_shift = _covered_by(shift_end, _RUN)
-
-    side = np.where(relative > 0, 1, -1)
-    direction = np.select(
-        [outside, in_trend, in_two_of_three, in_shift],
-        [np.where(relative == 1, 1, -1), trend_direction, side, side],
-        default=0,
-    ).astype(np.int8)
-    rule_code = np.select(
-        [outside, in_trend, in_two_of_three, in_shift], [0, 1, 2, 3], default=-1
-    ).astype(np.int8)
-    return direction, rule_code
-
-
-def _direction_codes(direction: NDArray[np.int8], improvement: str) -> NDArray[np.int8]:
-    """Map directions (+1/-1/0) to :data:`VARIATION_LABELS` codes."""
-    if improvement == "neutral":
-        high, low = _CODE[SPECIAL_CAUSE_NEUTRAL_HIGH], _CODE[SPECIAL_CAUSE_NEUTRAL_LOW]
-    elif improvement == "increase":
-        high, low = _CODE[SPECIAL_CAUSE_IMPROVEMENT], _CODE[SPECIAL_CAUSE_CONCERN]
-    else:
-        high, low = _CODE[SPECIAL_CAUSE_CONCERN], _CODE[SPECIAL_CAUSE_IMPROVEMENT]
-    codes: NDArray[np.int8] = np.select(
-        [direction > 0, direction < 0], [high, low], default=_CODE[COMMON_CAUSE]
-    ).astype(np.int8)
-    return codes
-
-
-def xmr_batch(
-    values: ArrayLike, improvement: str = "increase", screen_outliers: bool = True
-) -> XmRBatch:
-    """XmR charts for many series at once, vectorised over rows.
-
-    Gives, row by row, the same limits (to rounding, within 1e-12) and the same
-    labels and rules as :func:`xmr` with the same `improvement` and
-    `screen_outliers` and no rebasing, fixing or target; see :func:`xmr` for the
-    formulae, the rules and the handling of NaN gaps.
-
-    Parameters
-    ----------
-    values : array_like, shape (series, waves)
-        One series per row; NaN marks a gap.  A row of gaps only gives NaN limits.
-    improvement : {"increase", "decrease", "neutral"}, optional
-        Which direction is better.  Default ``"increase"``.
-    screen_outliers : bool, optional
-        Screen moving ranges before computing the limits.  Default True.
-
-    Returns
-    -------
-    XmRBatch
-
-    Raises
-    ------
-    ValueError
-        If `values` is empty, not 2-D or holds an infinity, or `improvement` is
-        unknown.
-
-    References
-    ----------
-    .. [1] NHSRplotthedots 0.2.x (see :func:`xmr`).
-    """
-    v = _check_series(values, "values", 2)
-    direction_name = check_improvement(improvement)
-    rows, cols = v.shape
-
-    present = ~np.isnan(v)
-    counts = present.sum(axis=1)
-    # Pack each row's present values to the left, keeping their order.
-    order = np.argsort(~present, axis=1, kind="stable")
-    c = np.take_along_axis(v, order, axis=1)
-
-    centre = _safe_mean(np.where(present, v, 0.0).sum(axis=1), counts)
-    ranges = np.abs(np.diff(c, axis=1))  # NaN past each row's last present value
-    valid = ~np.isnan(ranges)
-    ranges0 = np.where(valid, ranges, 0.0)
-    raw_amr = _safe_mean(ranges0.sum(axis=1), valid.sum(axis=1))
-    if screen_outliers:
-        screen = (raw_amr > 0)[:, None]
-        keep = valid & ~(screen & (ranges >= _SCREEN * raw_amr[:, None]))
-    else:
-        keep = valid
-    amr = _safe_mean(np.where(keep, ranges0, 0.0).sum(axis=1), keep.sum(axis=1))
-
-    lower = centre - _LIMIT * amr
-    upper = centre + _LIMIT * amr
-    lower_near = centre - _NEAR * amr
-    upper_near = centre + _NEAR * amr
-    direction, rule_packed = _batch_directions(
-        c,
-        centre[:, None],
-        lower[:, None],
-        upper[:, None],
-        lower_near[:, None],
-        upper_near[:, None],
-    )
-    label_packed = _direction_codes(direction, direction_name)
-
-    slot_present = np.arange(cols)[None, :] < counts[:, None]
-    row_index = np.broadcast_to(np.arange(rows)[:, None], (rows, cols))
-    variation_code = np.full((rows, cols), _GAP_CODE, np.int8)
-    rule_code = np.full((rows, cols), -1, np.int8)
-    variation_code[row_index[slot_present], order[slot_present]] = label_packed[slot_present]
-    rule_code[row_index[slot_present], order[slot_present]] = rule_packed[slot_present]
-
-    arrays = (centre, lower, upper, lower_near, upper_near, amr, variation_code, rule_code)
-    for array in arrays:
-        array.setflags(write=False)
-    return XmRBatch(
-        mean=centre,
-        lower=lower,
-        upper=upper,
-        lower_near=lower_near,
-        upper_near=upper_near,
-        mean_moving_range=amr,
-        variation_code=variation_code,
-        labels=VARIATION_LABELS,
-        rule_code=rule_code,
-        rules=RULES,
-        improvement=direction_name,
-    )
-
-
-# --------------------------------------------------------------------------- p charts
-
-
-@dataclass(frozen=True, slots=True)
-class ProportionChart:
-    """A p-chart or Laney p'-chart of a proportion with varying denominators.
-
-    Attributes
-    ----------
-    method : str
-        ``"p"`` or ``"laney_p_prime"``.
-    improvement : str
-        ``"increase"``, ``"decrease"`` or ``"neutral"``.
-    successes, n : tuple of int
-        The counts (a wave with ``n == 0`` or NaN counts is a gap).
-    proportion : tuple of float
-        ``successes / n`` per wave; NaN for a gap.
-    centre : float
-        :math:`\\bar p`, pooled over the present waves.
-    sigma_z : float
-        Laney's between-wave factor (1.0 for a p-chart).
-    sigma : tuple of float
-        Per-wave standard deviation used for the limits (binomial times `sigma_z`).
-    lower, upper, lower_near, upper_near : tuple of float
-        Per-wave 3-sigma and 2-sigma limits, clipped to [0, 1]; NaN for a gap.
-    variation, rule : tuple of str or None
-        As in :class:`XmRChart`.
-    """
-
-    method: str
-    improvement: str
-    successes: tuple[int, ...]
-    n: tuple[int, ...]
-    proportion: tuple[float, ...]
-    centre: float
-    sigma_z: float
-    sigma: tuple[float, ...]
-    lower: tuple[float, ...]
-    upper: tuple[float, ...]
-    lower_near: tuple[float, ...]
-    upper_near: tuple[float, ...]
-    variation: tuple[str | None, ...]
-    rule: tuple[str | None, ...]
-
-
-def _proportion_chart(
-    successes: ArrayLike, n: ArrayLike, improvement: str, laney: bool
-) -> ProportionChart:
-    k = check_counts_array(successes, "successes", allow_nan=True, ndim=1)
-    total = check_counts_array(n, "n", allow_nan=True, ndim=1)
-    if k.shape != total.shape:
-        raise ValueError("successes and n must have the same length")
-    if np.any(k > total):
-        raise ValueError("successes must not exceed n")
-    direction_name = check_improvement(improvement)
-    present = ~np.isnan(k) & ~np.isnan(total) & (total > 0)
-    if not present.any():
-        raise ValueError("n must have answers in at least one wave")
-
-    x, m = k[present], total[present]
-    p_bar = float(x.sum() / m.sum())
-    p = x / m
-    binomial_sigma = np.sqrt(p_bar * (1.0 - p_bar) / m)
-    if laney:
-        if binomial_sigma[0] > 0:
-            z = (p - p_bar) / binomial_sigma
-        else:  # p_bar is 0 or 1: every wave equals it
-            z = np.zeros_like(p)
-        sigma_z = float(np.mean(np.abs(np.diff(z))) / _D2) if z.size > 1 else math.nan
-    else:
-        sigma_z = 1.0
-    sigma = binomial_sigma * sigma_z
-    lower, upper = p_bar - 3.0 * sigma, p_bar + 3.0 * sigma
-    lower_near, upper_near = p_bar - 2.0 * sigma, p_bar + 2.0 * sigma
-    count = int(present.sum())
-    directions, rules = _special_causes(
-        p.tolist(),
-        [p_bar] * count,
-        lower.tolist(),
-        upper.tolist(),
-        lower_near.tolist(),
-        upper_near.tolist(),
-    )
-
-    def spread(values: NDArray[np.float64], clip: bool) -> tuple[float, ...]:
-        out = np.full(k.shape, np.nan)
-        out[present] = np.clip(values, 0.0, 1.0) if clip else values
-        return tuple(float(v) for v in out)
-
-    variation: list[str | None] = [None] * k.size
-    rule: list[str | None] = [None] * k.size
-    for position, direction, reason in zip(np.flatnonzero(present), directions, rules, strict=True):
-        variation[position] = _label(direction, direction_name)
-        rule[position] = reason
-    return ProportionChart(
-        method="laney_p_prime" if laney else "p",
-        improvement=direction_name,
-        successes=tuple(0 if math.isnan(v) else int(v) for v in k),
-        n=tuple(0 if math.isnan(v) else int(v) for v in total),
-        proportion=spread(p, clip=False),
-        centre=p_bar,
-        sigma_z=sigma_z,
-        sigma=spread(sigma, clip=False),
-        lower=spread(lower, clip=True),
-        upper=spread(upper, clip=True),
-        lower_near=spread(lower_near, clip=True),
-        upper_near=spread(upper_near, clip=True),
-        variation=tuple(variation),
-        rule=tuple(rule),
-    )
-
-
-def p_chart(successes: ArrayLike, n: ArrayLike, improvement: str = "increase") -> ProportionChart:
-    r"""p-chart of a proportion whose number of answers varies by wave.
-
-    .. math::
-
-        \bar p = \frac{\sum_i x_i}{\sum_i n_i}, \qquad
-        \sigma_i = \sqrt{\bar p(1-\bar p)/n_i}, \qquad
-        \text{limits}_i = \bar p \pm 3\sigma_i, \qquad
-        \text{near limits}_i = \bar p \pm 2\sigma_i,
-
-    with the same four special-cause rules, precedence and labels as :func:`xmr`
-    (limits compared per wave before clipping to [0, 1] for display).  When the
-    answers are many and the true proportion moves from wave to wave for ordinary
-    reasons, the binomial :math:`\sigma_i` is too small and the chart over-signals;
-    :func:`laney_p_prime_chart` corrects for that.
-
-    Parameters
-    ----------
-    successes, n : array_like, 1-D
-        Successes and answers per wave; a wave with ``n == 0`` or NaN counts is a gap
-        (label None, limits NaN).
-    improvement : {"increase", "decrease", "neutral"}, optional
-        Which direction is better.  Default ``"increase"``.
-
-    Returns
-    -------
-    ProportionChart
-
-    Raises
-    ------
-    ValueError
-        If the arrays are empty, not 1-D or of different lengths; a count is
-        negative, infinite or not whole; successes exceed their ``n``; no wave has
-        answers; or `improvement` is unknown.
-
-    References
-    ----------
-    .. [1] D. C. Montgomery, "Introduction to Statistical Quality Control", 7th ed.,
-       Wiley (2013), section 7.2.2 (variable sample size).
-    """
-    return _proportion_chart(successes, n, improvement, laney=False)
-
-
-def laney_p_prime_chart(
-    successes: ArrayLike, n: ArrayLike, improvement: str = "increase"
-) -> ProportionChart:
-    r"""Laney's p'-chart: a p-chart widened by the wave-to-wave variation.
-
-    With :math:`\bar p` and :math:`\sigma_{p_i} = \sqrt{\bar p(1-\bar p)/n_i}` as in
-    :func:`p_chart`,
-
-    .. math::
-
-        z_i = \frac{p_i - \bar p}{\sigma_{p_i}}, \qquad
-        \sigma_z = \frac{\overline{MR}(z)}{1.128}, \qquad
-        \text{limits}_i = \bar p \pm 3\,\sigma_{p_i}\sigma_z, \qquad
-        \text{near limits}_i = \bar p \pm 2\,\sigma_{p_i}\sigma_z,
-
-    where :math:`\overline{MR}(z)` is the mean of :math:`|z_i - z_{i-1}|` over
-    consecutive present waves (no screening, as in Laney 2002).  When the waves
-    differ only binomially :math:`\sigma_z \approx 1` and this is the p-chart; when
-    they differ more, the limits widen like an XmR chart's.  Same rules and labels as
-    :func:`xmr`.  With fewer than two present waves :math:`\sigma_z` is NaN.
-
-    Parameters
-    ----------
-    successes, n : array_like, 1-D
-        Successes and answers per wave; ``n == 0`` or NaN counts is a gap.
-    improvement : {"increase", "decrease", "neutral"}, optional
-        Which direction is better.  Default ``"increase"``.
-
-    Returns
-    -------
-    ProportionChart
-
-    Raises
-    ------
-    ValueError
-        As :func:`p_chart`.
-
-    References
-    ----------
-    .. [1] D. B. Laney, "Improved control charts for attributes", Quality
-       Engineering 14 (2002) 531-537.
-    """
-    return _proportion_chart(successes, n, improvement, laney=True)

@@ -175,31 +175,36 @@ def _first_violation(
     Checked in this order (the order only affects which entry the greedy step
     picks, not what a safe result must satisfy):
 
-    A. on every line whose total is shown, the hidden entries hold 0 or at least
-       `threshold` answers between them;
+    A. on every line, the hidden entries hold 0 or at least `threshold` answers
+       between them, unless the line's own total is below `threshold`;
     B. no primary entry can be worked out exactly from the sums;
-    C. rule A again, counting hidden entries that can be worked out exactly (and so
-       are as good as shown) as visible, e.g. a complementary cell whose column
-       gives it away.
+    C. rule A again on the lines whose total is known, counting hidden entries that
+       can be worked out exactly (and so are as good as shown) as visible, e.g. a
+       complementary cell whose column gives it away.
     """
 
-    def small_line(unknown: NDArray[np.bool_]) -> int | None:
+    def small_line(unknown: NDArray[np.bool_], exempt: NDArray[np.bool_]) -> int | None:
         for index, (parts, total) in enumerate(table.lines):
-            if unknown[total]:
+            if exempt[total]:
                 continue
             held = sum(int(table.grid[cell]) for cell in parts if unknown[cell])
             if 0 < held < threshold:
                 return index
         return None
 
-    line = small_line(hidden)
+    # A: only a line whose own total is too small is exempt (it cannot do better:
+    # it is hidden whole), not one whose total was hidden to protect another group.
+    line = small_line(hidden, primary)
     if line is not None:
         return (line,)
     determined = table.determined(hidden)
     exposed = [cell for cell in table.cells if primary[cell] and determined[cell]]
     if exposed:
         return tuple(table.lines_through(exposed[0]))
-    line = small_line(hidden & ~(determined & ~primary))
+    # C: here a total that stays unknown does protect its line, as nothing can be
+    # subtracted from it.
+    effective = hidden & ~(determined & ~primary)
+    line = small_line(effective, effective)
     return None if line is None else (line,)
 
 
@@ -257,11 +262,13 @@ def suppress_small_groups(counts: ArrayLike, threshold: int = 5) -> SuppressionR
     margins is a sum an attacker knows.  Further entries are hidden, greedily and
     one at a time, until both hold:
 
-    A. on every line whose total is shown, the hidden entries hold either nothing
-       or at least `threshold` answers between them, so subtracting the visible
-       siblings from the total reveals only a sum of at least `threshold`; this
-       holds also when hidden entries that can be worked out exactly from other
-       sums are counted as shown;
+    A. on every line (row, column, or the row or column of totals) the hidden
+       entries hold either nothing or at least `threshold` answers between them, so
+       subtracting the visible siblings from the total reveals only a sum of at
+       least `threshold`.  The one exception is a line whose own total is below
+       `threshold`: it is hidden whole, total included.  On a line whose total is
+       known this holds also when hidden entries that can be worked out exactly
+       from other sums are counted as shown;
     B. no primary entry can be worked out exactly by combining the sums (checked
        with the null space of the system of sums, which also covers chains through
        two overlapping filters).

@@ -3,8 +3,8 @@
 Builds 1,000 synthetic team series of 52 waves (seeded), then times, in the same
 run:
 
-(a) the batch functions: ``xmr_batch`` + ``wilson_intervals`` + ``trend_tests``
-    (+ ``analysis.fatigue.assess_fatigue_batch`` when that module provides it);
+(a) the batch functions: ``xmr_batch`` + ``wilson_intervals`` + ``trend_tests`` +
+    ``assess_fatigue_batch``;
 (b) the same public scalar functions (``xmr``, ``wilson_interval``, ``trend_test``,
     ``assess_fatigue``) called in a Python loop, one series (or wave) at a time.
 
@@ -29,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from analysis.fatigue import LEVELS, assess_fatigue, assess_fatigue_batch  # noqa: E402
 from analysis.proportions import (  # noqa: E402
     trend_test,
     trend_tests,
@@ -36,13 +37,6 @@ from analysis.proportions import (  # noqa: E402
     wilson_intervals,
 )
 from analysis.spc import xmr, xmr_batch  # noqa: E402
-
-try:
-    from analysis.fatigue import LEVELS, assess_fatigue, assess_fatigue_batch  # noqa: E402
-except ImportError:  # written by another helper; the bench runs without it
-    FATIGUE = False
-else:
-    FATIGUE = True
 
 TEAMS, WAVES, SEED = 1_000, 52, 20240607
 THRESHOLD = 5  # waves with fewer answers are hidden (NaN) in the charted series
@@ -79,8 +73,7 @@ def run_batch(data: dict[str, np.ndarray]) -> dict[str, Any]:
     out: dict[str, Any] = {"xmr": xmr_batch(data["percent"], improvement="increase")}
     out["wilson"] = wilson_intervals(data["recommend"], data["answered"])
     out["trend"] = trend_tests(data["recommend"], data["answered"])
-    if FATIGUE:
-        out["fatigue"] = assess_fatigue_batch(data["responded"], data["invited"])
+    out["fatigue"] = assess_fatigue_batch(data["responded"], data["invited"])
     return out
 
 
@@ -108,12 +101,13 @@ def run_loop(data: dict[str, np.ndarray]) -> dict[str, Any]:
                 np.where(present, n_row, 0).astype(int).tolist(),
             )
         )
-    out: dict[str, Any] = {"xmr": charts, "wilson": (estimate, lower, upper), "trend": trends}
-    if FATIGUE:
-        out["fatigue"] = [
-            assess_fatigue(data["responded"][i], data["invited"][i]) for i in range(TEAMS)
-        ]
-    return out
+    fatigue = [assess_fatigue(data["responded"][i], data["invited"][i]) for i in range(TEAMS)]
+    return {
+        "xmr": charts,
+        "wilson": (estimate, lower, upper),
+        "trend": trends,
+        "fatigue": fatigue,
+    }
 
 
 def compare(batch: dict[str, Any], loop: dict[str, Any]) -> tuple[bool, float, dict[str, float]]:
@@ -148,10 +142,16 @@ def compare(batch: dict[str, Any], loop: dict[str, Any]) -> tuple[bool, float, d
         worst(chi2, [t.statistic for t in trends]),
         worst(p, [t.pvalue for t in trends]),
     )
-    if FATIGUE:
-        levels = [LEVELS[code] for code in batch["fatigue"].levels]
-        if levels != [f.level for f in loop["fatigue"]]:
-            same = False
+    fatigue, assessments = batch["fatigue"], loop["fatigue"]
+    if [LEVELS[code] for code in fatigue.levels] != [f.level for f in assessments]:
+        same = False
+    judged = [f.trends[0] if f.trends else None for f in assessments]
+    diffs["fatigue"] = max(
+        worst(fatigue.response_z, [t.statistic if t else math.nan for t in judged]),
+        worst(fatigue.response_p, [t.p_value if t else math.nan for t in judged]),
+        worst(fatigue.response_rate_start, [t.start if t else math.nan for t in judged]),
+        worst(fatigue.response_rate_end, [t.end if t else math.nan for t in judged]),
+    )
     return same, max(diffs.values()), diffs
 
 
@@ -169,10 +169,6 @@ def main() -> None:
     gaps = np.isnan(data["percent"]).mean()
     print(
         f"{TEAMS:,} team series x {WAVES} waves (seed {SEED}); {gaps:.1%} of chart points are gaps"
-    )
-    print(
-        "fatigue batch (analysis.fatigue.assess_fatigue_batch): "
-        + ("included" if FATIGUE else "not available, left out")
     )
     run_batch(data)  # warm-up: imports, caches
     batch_time, batch = timed(lambda: run_batch(data), repeats=7)

@@ -70,6 +70,8 @@ class TestFromCounts:
             ([1, 1, 1, 1], {"unit": "visit"}, "unit"),
             ([1, 1, 1, 1], {"confidence": 0.0}, "confidence"),
             ([1, 1, 1, 1], {"n_without_pseudonym": -1}, "n_without_pseudonym"),
+            ([1, 1, 1, 1], {"n_without_pseudonym": "2"}, "n_without_pseudonym"),
+            ([1, 1, 1, 1], {"confidence": "0.95"}, "confidence"),
         ],
     )
     def test_rejects(self, counts: list[float], kwargs: dict[str, object], match: str) -> None:
@@ -262,6 +264,7 @@ class TestPairedChange:
         ("args", "kwargs", "match"),
         [
             (([1, 2], ["a"], ["Q1", "Q2"]), {}, "patients"),
+            (([1, 2], None, ["Q1", "Q2"]), {}, "patients must be a sequence"),
             (([1, 2], ["a", "a"], ["Q1"]), {}, "periods"),
             (([1, 2], ["a", "a"], ["Q1", "Q2"]), {"later": "Q1"}, "different"),
             (([1, 2], ["a", "a"], ["Q1", "Q2"]), {"confidence": 1.5}, "confidence"),

@@ -153,6 +153,7 @@ class TestProportionChange:
         j = judge_proportion_change(
             [40, 0, 0, 32, 0, 0], [81, 0, 0, 45, 0, 0], [90, 0, 0, 90, 0, 0]
         )
+        assert_allclose(j.before_bounds, (40 / 90, 49 / 90))
         assert_allclose(j.after_bounds, (32 / 90, 77 / 90))
         assert_allclose(j.difference_bounds, (32 / 90 - 49 / 90, 77 / 90 - 40 / 90))
         assert_allclose([j.response_rate_before, j.response_rate_after], [0.9, 0.5])
@@ -379,6 +380,26 @@ class TestFamily:
             significant = j.verdict in ("improved", "worsened", "apparent_change")
             assert significant == (j.p_adjusted <= 0.05)
 
+    def test_a_page_filter_keeps_the_family(self) -> None:
+        # Team b is "improved" judged alone but not once the family of three is
+        # allowed for; a page showing only team b must still say so.
+        positive, answered, invited = self.teams()
+        fam = judge_family(positive, answered, invited, team_ids=["a", "b", "c", "d"])
+        (b,) = fam.for_teams(["b"])
+        assert b == fam.judgements[1]
+        assert b.verdict == "no_credible_change" and b.family_size == 3
+        assert fam.for_teams(["d", "a"]) == (fam.judgements[3], fam.judgements[0])
+        with pytest.raises(ValueError, match="not in the family"):
+            fam.for_teams(["z"])
+
+    def test_teams_as_a_two_dimensional_array(self) -> None:
+        positive, answered, invited = self.teams()
+        as_lists = judge_family(positive[:3], answered[:3], invited[:3])
+        as_array = judge_family(
+            np.array(positive[:3]), np.array(answered[:3]), np.array(invited[:3])
+        )
+        assert as_array == as_lists
+
     def test_mean_family(self) -> None:
         sums, sums_sq, n = welch_waves()
         fam = judge_mean_family([sums, sums], [sums_sq, sums_sq], [n, n], [n, n])
@@ -392,6 +413,9 @@ class TestFamily:
             ({"positive": []}, "positive must be a non-empty"),
             ({"answered": [[30] * 6]}, "answered must have one series per team"),
             ({"team_ids": ["a"]}, "team_ids"),
+            ({"team_ids": ["a", "a"]}, "team_ids must not repeat"),
+            ({"alpha": "0.05"}, "alpha"),
+            ({"material_response_change": "x"}, "material_response_change must be a number"),
             ({"positive": [[15] * 6, [40] * 6]}, "team 1: positive must not exceed"),
         ],
     )

@@ -269,6 +269,9 @@ class TestFromTotals:
         ({"n_resamples": 0}, "n_resamples"),
         ({"n_resamples": 2.5}, "n_resamples"),
         ({"method": "basic"}, "method"),
+        ({"rng": "seed"}, "rng must be"),
+        ({"groups": None}, "groups must be a sequence"),
+        ({"confidence": "high"}, "confidence"),
     ],
 )
 def test_engagement_score_rejects(kwargs: dict[str, object], match: str) -> None:
@@ -302,6 +305,8 @@ def test_engagement_from_totals_rejects(sums: object, counts: object, match: str
 def test_engagement_from_totals_rejects_negative_n_respondents() -> None:
     with pytest.raises(ValueError, match="n_respondents"):
         engagement_from_totals([5.0], [1], ["advocacy"], n_respondents=-1)
+    with pytest.raises(ValueError, match="n_respondents must be a whole number"):
+        engagement_from_totals([5.0], [1], ["advocacy"], n_respondents="3")  # type: ignore[arg-type]
 
 
 @pytest.mark.slow
@@ -312,7 +317,9 @@ def test_bootstrap_interval_coverage() -> None:
     30, each respondent shown the two core recommend items (10% "Don't know")
     and 3 of the 7 pool items at random.  The true value is the mean over
     groups of the mean over items of each item's expected score.  500 runs
-    give a standard error of about 1 point on the coverage.
+    give a standard error of about 1 point on the coverage, so a true 95% lands
+    in 92-98% all but never.  This seed: 93.4% (BCa at n = 30 runs slightly
+    under its nominal level).
     """
     rng = np.random.default_rng(20240601)
     levels = np.array([0.0, 2.5, 5.0, 7.5, 10.0])
@@ -333,4 +340,4 @@ def test_bootstrap_interval_coverage() -> None:
         interval = engagement_score(x, NINE_ITEMS, rng=rng).interval
         assert interval is not None
         covered += interval.low <= truth <= interval.high
-    assert 0.90 <= covered / runs <= 0.99
+    assert 0.92 <= covered / runs <= 0.98

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy import special
+from scipy import special, stats
 
 from analysis.fatigue import (
     LEVELS,
@@ -35,6 +35,11 @@ BLANK = [3, 4, 4, 6, 7, 8, 9, 12]
 SHOWN = [60, 60, 57, 60, 54, 60, 57, 60]
 LENGTHS = [120, 118, 110, 104, 99, 101, 90, 85]
 FLAT = [20, 21, 19, 20, 20, 21, 19, 20]
+SECONDS = [300, 290, 275, 262, 265, 240, 231, 215]
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 class TestWaveIndicators:
@@ -115,7 +120,7 @@ class TestAssessFatigue:
             f"Response rate fell from {intercept:.0%} to {intercept + 7 * slope:.0%} "
             f"over 8 waves (trend p = {rate.p_value:.3f})."
         )
-        assert a.alpha_per_indicator == 0.0125
+        assert a.alpha_per_indicator == 0.05 / 5  # Bonferroni over the five indicators
 
     def test_overdispersed_rates_are_not_a_trend(self) -> None:
         # The zigzag has a binomial trend p of 0.0008, but the waves scatter
@@ -160,6 +165,32 @@ class TestAssessFatigue:
             f"Free-text comments shortened from about {intercept:.0f} to "
             f"{intercept + 7 * slope:.0f} characters over 8 waves (trend p < 0.001)."
         )
+
+    def test_faster_completion_is_an_indicator(self) -> None:
+        # Median completion time falling wave on wave.  Reference by the textbook
+        # OLS formulae, written out here: slope = Sxy/Sxx, se = sqrt(SSE/(n-2)/Sxx),
+        # t = slope/se, one-sided p = P(t_{n-2} < t).
+        a = assess_fatigue(FLAT, [30] * 8, median_completion_seconds=SECONDS)
+        time = a.trends[1]
+        assert time.name == "completion_time"
+        x, y = np.arange(8.0), np.array(SECONDS, dtype=float)
+        sxx = ((x - x.mean()) ** 2).sum()
+        slope = ((x - x.mean()) * (y - y.mean())).sum() / sxx
+        intercept = y.mean() - slope * x.mean()
+        sse = ((y - intercept - slope * x) ** 2).sum()
+        t = slope / math.sqrt(sse / 6 / sxx)
+        assert_allclose(time.statistic, t, rtol=1e-10)
+        assert_allclose(time.p_value, stats.t.cdf(t, 6), rtol=1e-8)
+        assert_allclose([time.start, time.end], [intercept, intercept + 7 * slope])
+        assert time.worsening and a.level == "watch"
+        assert a.reasons[0] == (
+            f"Median completion time fell from about {intercept:.0f} to "
+            f"{intercept + 7 * slope:.0f} seconds over 8 waves (trend {_p(time.p_value)})."
+        )
+        # Slower completion is not a sign of fatigue.
+        slower = assess_fatigue(FLAT, [30] * 8, median_completion_seconds=SECONDS[::-1])
+        assert not slower.trends[1].worsening and slower.level == "none"
+        assert "completion time" in slower.reasons[0]
 
     def test_two_indicators_together_are_fatigued(self) -> None:
         a = assess_fatigue(
@@ -234,6 +265,12 @@ class TestAssessFatigue:
             (([5, 6], [10, 10]), {"dont_know": [3, 1], "dont_know_offered": [2, 2]}, "dont_know"),
             (([5, 6], [10, 10]), {"free_text_mean_length": [1.0]}, "free_text_mean_length"),
             (([5, 6], [10, 10]), {"free_text_mean_length": [-1.0, 2.0]}, "not negative"),
+            (
+                ([5, 6], [10, 10]),
+                {"median_completion_seconds": [np.inf, 2.0]},
+                "median_completion_seconds must be finite",
+            ),
+            (([5, 6], [10, 10]), {"median_completion_seconds": ["a", "b"]}, "numbers only"),
             (([5, 6], [10, 10]), {"min_waves": 2}, "min_waves"),
             (([5, 6], [10, 10]), {"alpha": 0.0}, "alpha"),
             (([5, 6], [10, 10]), {"material_drop": -0.1}, "material_drop"),
@@ -271,6 +308,10 @@ def random_teams(seed: int, teams: int, waves: int) -> dict[str, np.ndarray]:
         rng.normal(100, 25, (teams, waves)) - rng.uniform(-2, 8, (teams, 1)) * np.arange(waves)
     )
     lengths[rng.random((teams, waves)) < 0.15] = np.nan
+    seconds = np.abs(
+        rng.normal(240, 30, (teams, waves)) - rng.uniform(-3, 10, (teams, 1)) * np.arange(waves)
+    )
+    seconds[rng.random((teams, waves)) < 0.3] = np.nan  # not known for every wave
     return {
         "responded": responded,
         "invited": invited,
@@ -279,6 +320,7 @@ def random_teams(seed: int, teams: int, waves: int) -> dict[str, np.ndarray]:
         "dont_know": dont_know,
         "dont_know_offered": offered,
         "free_text_mean_length": lengths,
+        "median_completion_seconds": seconds,
     }
 
 

@@ -175,6 +175,10 @@ class TestFFT:
             fft_percentages({"Likely": -1}, self.POSITIVE, self.NEGATIVE)
         with pytest.raises(ValueError, match="positive must name"):
             fft_percentages({"Likely": 1}, (), self.NEGATIVE)
+        with pytest.raises(ValueError, match="positive must be a collection"):
+            fft_percentages({"Likely": 1}, "Likely", self.NEGATIVE)
+        with pytest.raises(ValueError, match="counts must map"):
+            fft_percentages([("Likely", 1)], self.POSITIVE, self.NEGATIVE)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- Newcombe
@@ -185,8 +189,9 @@ class TestNewcombe:
     # proportions: comparison of eleven methods", Stat Med 17:873-890, Table II,
     # method 10 (score-based hybrid, no continuity correction), for p1 - p2 with the
     # first pair written first, to 4 decimals.  Examples (a) and (b) are the values
-    # quoted in the project brief; (c)-(h) are the other rows of the same table as
-    # recalled, and agree with an independent hand implementation of method 10.
+    # quoted in the project brief; (c)-(h) are the other rows of the same table.
+    # All eight were recomputed in review from the method-10 formula with Wilson
+    # limits written out by hand (not via this module): they agree to 4 decimals.
     # Our function reports p2 - p1, so the pair is passed in reverse order.
     @pytest.mark.parametrize(
         ("x1", "n1", "x2", "n2", "lower", "upper"),

@@ -51,7 +51,7 @@ def test_falling_response_rate_without_true_change() -> None:
 
     Brief: "improved" or "worsened" on at most 5% of team-waves, and
     "fatigued" fires for the falling rate in most runs (> 50%).  These seeds:
-    1.9% and 97%.
+    1.9% and 96%.
     """
     rng = np.random.default_rng(101)
     runs, team = 1000, 30
@@ -71,7 +71,7 @@ def test_falling_response_rate_without_true_change() -> None:
 def test_stable_response_rate_is_rarely_fatigued() -> None:
     """Response stable at 60% with binomial noise, team of 30, 12 waves.
 
-    Brief: "fatigued" on at most 5%.  These seeds: 0.9% of team-waves.
+    Brief: "fatigued" on at most 5%.  These seeds: 0.8% of team-waves.
     """
     rng = np.random.default_rng(202)
     runs, team = 3000, 30

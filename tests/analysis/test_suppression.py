@@ -95,6 +95,18 @@ class TestTable:
         assert not result.column_total_hidden.any() and not result.grand_total_hidden
         assert len(result.notes) == 2
 
+    def test_a_hidden_total_does_not_excuse_its_column(self) -> None:
+        # Threshold 10.  Column 3 (0, 0, 9) is too small in all, so its 9 and its
+        # total go; row 3 then holds 1 + 9 = 10 hidden.  The row of column totals
+        # would give the 9 away (38 - 15 - 14), so column 2's total (14) is hidden
+        # too.  That alone would leave column 2 showing 0 and 13 above a lone
+        # hidden 1: the 13 is hidden with it, so the column's hidden cells hold 14.
+        result = suppress_small_groups([[0, 0, 0], [15, 13, 0], [0, 1, 9]], threshold=10)
+        assert_array_equal(result.hidden, [[0, 0, 0], [0, 1, 0], [0, 1, 1]])
+        assert result.reason[1, 1] == PROTECT and result.reason[2, 1] == TOO_FEW
+        assert_array_equal(result.column_total_hidden, [False, True, True])
+        assert_array_equal(result.row_total_hidden, [False, False, False])
+
     def test_single_column_table(self) -> None:
         # One profession across teams: the column total is the parent.
         result = suppress_small_groups([[3], [12], [10]])
@@ -209,11 +221,14 @@ def test_property_suppression_is_safe(counts: np.ndarray, threshold: int) -> Non
     # Zeros are never hidden; nothing visible is marked with a reason.
     assert not (hidden & (grid == 0)).any()
     assert ((result.reason != None) == result.hidden).all()  # noqa: E711
-    # No line with a shown total has hidden entries holding 1 .. threshold - 1.
+    # No row or column (nor the row or column of totals) has hidden entries holding
+    # 1 .. threshold - 1, unless the line's own total is below the threshold (then it
+    # is hidden whole, total included, and no choice of cells could do better).
     for parts, total in _lines(grid, exists):
-        if hidden[total]:
-            continue
         held = sum(grid[cell] for cell in parts if hidden[cell])
+        if 0 < grid[total] < threshold:
+            assert hidden[total] and held == grid[total], (parts, held)
+            continue
         assert held == 0 or held >= threshold, (parts, held)
     # No hidden small group can be worked out exactly from the sums.
     assert not any(small[cell] for cell in _recoverable(grid, exists, hidden))
