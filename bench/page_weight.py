@@ -44,8 +44,8 @@ def main() -> None:
         upgrade(app)
         with app.app_context():
             session = get_session()
-            demo.load(session, now=utcnow(),
-                      instrument=app.extensions["pulse_instruments"]["team-pulse"])
+            demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
+                      pseudonym_key=b"bench-pseudonym-key-" + b"x" * 32)
             wave_id = demo.open_wave_id(session, now=utcnow())
             assert wave_id is not None
             [link] = waves.reissue_links(session, wave_id=wave_id, count=1)

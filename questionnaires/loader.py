@@ -43,7 +43,9 @@ class InstrumentError(ValueError):
 class Option:
     value: str
     label: str
-    score: float | None  # None for "Don't know", which is never scored
+    score: float | None  # None for "Don't know" and for unscored scales
+    easy_read: str | None = None  # simpler words for the easy-read presentation
+    picture: str | None = None  # name of the symbol drawn beside the easy-read words
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +128,9 @@ def _item_definition(item: Item) -> dict[str, Any]:
         "kind": item.kind,
         "group": item.group,
         "options": [
-            {"value": o.value, "label": o.label, "score": o.score} for o in item.options
+            {"value": o.value, "label": o.label, "score": o.score, "easy_read": o.easy_read,
+             "picture": o.picture}
+            for o in item.options
         ],
         "positive": sorted(item.positive),
         "negative": sorted(item.negative),
@@ -178,7 +182,10 @@ def instrument_from_definition(definition: Mapping[str, Any], source: str) -> In
             role=item["role"],
             kind=item["kind"],
             group=item["group"],
-            options=tuple(Option(o["value"], o["label"], o["score"]) for o in item["options"]),
+            options=tuple(
+                Option(o["value"], o["label"], o["score"], o.get("easy_read"), o.get("picture"))
+                for o in item["options"]
+            ),
             positive=frozenset(item["positive"]),
             negative=frozenset(item["negative"]),
             dont_know=item["dont_know"],
@@ -323,12 +330,20 @@ def _parse_scale(table: Any, source: str, path: str) -> _Scale:
         if value == DONT_KNOW:
             raise option.fail("value", "'dont_know' is reserved: set dont_know = true on the item")
         score = option_raw.get("score")
-        if isinstance(score, bool) or not isinstance(score, int | float):
+        if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
             raise option.fail("score", "must be a number")
-        options.append(Option(value, option.required_text("label"), float(score)))
+        for name in option_raw:
+            if name not in ("value", "label", "score", "easy_read", "picture"):
+                raise option.fail(name, "is not a known field")
+        options.append(Option(
+            value, option.required_text("label"), None if score is None else float(score),
+            option.optional_text("easy_read"), option.optional_text("picture"),
+        ))
     values = [o.value for o in options]
     if len(set(values)) != len(values):
         raise reader.fail("options", "option values must be unique")
+    if len({o.score is None for o in options}) > 1:
+        raise reader.fail("options", "score every option of a scale, or none of them")
     positive = frozenset(reader.string_list("positive"))
     negative = frozenset(reader.string_list("negative"))
     for name, chosen in (("positive", positive), ("negative", negative)):

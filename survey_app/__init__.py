@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from the environment, then each part's ``init_app``."""
     from questionnaires import load_all
-    from survey_app import cli, db, errors, logs, security
+    from survey_app import auth, cli, db, errors, logs, security, templating
     from survey_app.config import load_settings
     from survey_app.extensions import csrf, limiter
 
@@ -36,11 +36,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    templating.init_app(app)
+    auth.init_app(app)
     cli.init_app(app)
 
+    from survey_app.activation.patient_views import bp as patient_bp
+    from survey_app.activation.views import bp as activation_bp
+    from survey_app.admin.views import bp as admin_bp
     from survey_app.health import bp as health_bp
     from survey_app.pulse.views import bp as pulse_bp
 
-    app.register_blueprint(health_bp)
-    app.register_blueprint(pulse_bp)
+    for blueprint in (health_bp, pulse_bp, activation_bp, patient_bp, admin_bp):
+        app.register_blueprint(blueprint)
     return app

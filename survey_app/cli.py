@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import click
@@ -10,7 +11,21 @@ from flask import Flask, current_app, render_template
 from flask.cli import AppGroup
 
 from survey_app.db import get_session
-from survey_app.services import demo, teams, tokens, waves
+from survey_app.models import CADENCE_KINDS, ROLES
+from survey_app.services import (
+    accounts,
+    activation,
+    audit,
+    demo,
+    demo_patients,
+    roster,
+    schedules,
+    sites,
+    teams,
+    tokens,
+    waves,
+)
+from survey_app.services import roster_import as roster_import_service
 from survey_app.services.clock import utcnow
 
 team_cli = AppGroup("team", help="Teams of each INT.")
@@ -138,15 +153,24 @@ def wave_codes(wave_id: int, output: str | None) -> None:
 @click.option("--links", default=3, show_default=True, help="Pulse links to print.")
 def demo_load(links: int) -> None:
     """Load the synthetic demo INT (if it is not there yet) and print links to try."""
+    if current_app.config["PULSE_ENV"] == "production":
+        raise click.ClickException("The demo has known passwords: it is not loaded in production.")
     session = get_session()
     if demo.is_loaded(session):
         click.echo("The demo INT is already loaded.")
     else:
         summary = demo.load(session, now=utcnow(),
-                            instrument=current_app.extensions["pulse_instruments"]["team-pulse"])
+                            instruments=current_app.extensions["pulse_instruments"],
+                            pseudonym_key=current_app.config["PULSE_PSEUDONYM_KEY"])
         session.commit()
         click.echo(f"Loaded the demo INT: {summary}.")
     _print_demo_links(links)
+    base = current_app.config["PULSE_BASE_URL"]
+    click.echo(f"Sign in at {base}/login with password '{demo_patients.DEMO_PASSWORD}' as:")
+    for email, role in demo_patients.DEMO_USERS:
+        click.echo(f"  {role:<9} {email}")
+    click.echo(f"Patients answer by QR at {base}/q/{demo_patients.STEADY_SITE}; "
+               f"to make this browser a kiosk, sign in as admin and open {base}/kiosk/enrol")
 
 
 @demo_cli.command("links")
@@ -171,6 +195,241 @@ def _print_demo_links(count: int) -> None:
                f"(code entry page: {code_url})")
 
 
+site_cli = AppGroup("site", help="Sites where an INT sees patients.")
+activation_cli = AppGroup("activation", help="Patient activation ratings.")
+users_cli = AppGroup("users", help="Accounts for recorders, leads and admins.")
+
+
+@site_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def site_list(as_json: bool) -> None:
+    """List sites with their codes (used in QR links) and INTs."""
+    summaries = sites.list_sites(get_session())
+    if as_json:
+        _echo_json([{"code": s.code, "name": s.name, "kind": s.kind, "int": s.neighbourhood_slug}
+                    for s in summaries])
+        return
+    if not summaries:
+        click.echo("No sites yet. Load the demo with `flask --app wsgi demo load`.")
+    for s in summaries:
+        click.echo(f"{s.code:<8} {s.neighbourhood_slug:<14} {s.kind:<16} {s.name}")
+
+
+@activation_cli.command("summary")
+@click.option("--int", "int_slug", required=True, help="INT slug.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def activation_summary(int_slug: str, as_json: bool) -> None:
+    """Counts of activation ratings for an INT, by rating and by channel."""
+    session = get_session()
+    neighbourhood = teams.find_neighbourhood(session, slug=int_slug)
+    if neighbourhood is None:
+        raise click.ClickException(f"No INT '{int_slug}'.")
+    summary = activation.summarise(session, neighbourhood=neighbourhood)
+    if as_json:
+        _echo_json({"int": int_slug, "total": summary.total, "by_rating": summary.by_rating,
+                    "by_channel": summary.by_channel,
+                    "patients_followed": summary.patients_followed})
+        return
+    click.echo(f"{summary.total} activation ratings in {int_slug}")
+    for value, count in summary.by_rating.items():
+        click.echo(f"  {value}: {count}")
+    click.echo("  by channel: " + ", ".join(f"{k} {v}" for k, v in summary.by_channel.items()))
+    click.echo(f"  patients with a pseudonym for follow-up: {summary.patients_followed}")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--int", "int_slugs", multiple=True, help="An INT the user works in (repeat).")
+@click.option("--site", "site_codes", multiple=True, help="A site a recorder records at (repeat).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="PULSE_NEW_USER_PASSWORD",
+              help="Asked for when not given (or set PULSE_NEW_USER_PASSWORD).")
+def users_create(email: str, role: str, int_slugs: tuple[str, ...],
+                 site_codes: tuple[str, ...], password: str) -> None:
+    """Create a user with a role and scopes."""
+    session = get_session()
+    try:
+        user = accounts.create_user(session, email=email, password=password, role=role,
+                                    now=utcnow(), neighbourhood_slugs=int_slugs,
+                                    site_codes=site_codes)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record(session, user_id=None, action="users.create", target=user.email, now=utcnow())
+    session.commit()
+    scopes = ", ".join([*int_slugs, *site_codes]) or "everything"
+    click.echo(f"Created {role} {user.email} ({scopes}).")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """List users, roles and whether they are active."""
+    for user in accounts.list_users(get_session()):
+        click.echo(f"{user.email:<40} {user.role:<9} {'active' if user.active else 'disabled'}")
+
+
+scheduler_cli = AppGroup("scheduler", help="The process that opens, reminds, closes and sends.")
+schedule_cli = AppGroup("schedule", help="When each team is pulsed.")
+roster_cli = AppGroup("roster", help="Staff lists from the Electronic Staff Record.")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@scheduler_cli.command("run")
+def scheduler_run() -> None:
+    """Run the scheduler: tick every minute until stopped."""
+    from survey_app.scheduler import run_forever
+
+    run_forever(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@scheduler_cli.command("tick")
+@click.option("--at", "at", help="Act as if it were this time: ISO date-time; without a "
+              "zone it is UK time (e.g. 2026-12-01T09:00).")
+def scheduler_tick(at: str | None) -> None:
+    """Do, once, whatever is due now (or --at a chosen time)."""
+    import os
+
+    from survey_app.scheduler import run_tick
+
+    now = _parse_at(at) if at else utcnow()
+    after_send = None
+    crash_after = os.environ.get("PULSE_FAULT_EXIT_AFTER_SENDS")
+    if crash_after:  # fault injection for the crash-mid-dispatch test
+        sent = {"count": 0}
+
+        def after_send(_message: object, _result: object) -> None:
+            sent["count"] += 1
+            if sent["count"] >= int(crash_after):
+                os._exit(70)
+
+    report = run_tick(current_app._get_current_object(), now=now,  # type: ignore[attr-defined]
+                      after_send=after_send)
+    click.echo(f"Tick at {now:%Y-%m-%d %H:%M} UTC: {report.summary()}.")
+    for failure in report.dispatch.failures:
+        click.echo(f"  failed: {failure}")
+
+
+def _parse_at(text: str) -> datetime:
+    from datetime import UTC
+
+    from survey_app.services.clock import LONDON
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"'{text}' is not a date-time like 2026-12-01T09:00",
+                                 param_hint="--at") from None
+    return (moment.replace(tzinfo=LONDON) if moment.tzinfo is None else moment).astimezone(UTC)
+
+
+@schedule_cli.command("set")
+@click.option("--int", "int_slug", required=True, help="INT slug.")
+@click.option("--team", "team_slug", help="Team slug; without it, every team of the INT.")
+@click.option("--cadence", type=click.Choice(CADENCE_KINDS), required=True)
+@click.option("--every", "every_weeks", type=int, default=4, show_default=True,
+              help="For --cadence weeks: every N weeks.")
+@click.option("--weekday", type=click.Choice(WEEKDAYS), default="tue", show_default=True,
+              help="For monthly/quarterly: which weekday.")
+@click.option("--nth", type=int, default=1, show_default=True,
+              help="For monthly/quarterly: 1-4, or -1 for the last such weekday.")
+@click.option("--time", "send_time", default="09:00", show_default=True, help="UK time.")
+@click.option("--window", "window_days", type=int, default=14, show_default=True)
+@click.option("--reminder/--no-reminder", default=True, show_default=True)
+@click.option("--quiet", default="20:00-08:00", show_default=True,
+              help="Hours with no messages, UK time.")
+@click.option("--weekends/--no-weekends", default=False, show_default=True,
+              help="Allow messages at weekends.")
+@click.option("--start", "start_date", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--end", "end_date", type=click.DateTime(["%Y-%m-%d"]))
+def schedule_set(int_slug: str, team_slug: str | None, cadence: str, every_weeks: int,
+                 weekday: str, nth: int, send_time: str, window_days: int, reminder: bool,
+                 quiet: str, weekends: bool, start_date: datetime,
+                 end_date: datetime | None) -> None:
+    """Create or change a schedule, and show the burden it puts on each person."""
+    session = get_session()
+    neighbourhood = teams.find_neighbourhood(session, slug=int_slug)
+    if neighbourhood is None:
+        raise click.ClickException(f"No INT '{int_slug}'.")
+    team = None
+    if team_slug:
+        try:
+            team = teams.find_team(session, slug=f"{int_slug}/{team_slug}")
+        except teams.LookupError_ as error:
+            raise click.ClickException(str(error)) from None
+    quiet_start, _, quiet_end = quiet.partition("-")
+    settings = schedules.ScheduleSettings(
+        cadence_kind=cadence, every_weeks=every_weeks, weekday=WEEKDAYS.index(weekday), nth=nth,
+        send_time=send_time, window_days=window_days, reminder=reminder,
+        quiet_start=quiet_start, quiet_end=quiet_end or "", weekends_allowed=weekends,
+        start_date=start_date.date(), end_date=end_date.date() if end_date else None,
+    )
+    try:
+        schedule, figures = schedules.set_schedule(
+            session, neighbourhood=neighbourhood, team=team, settings=settings,
+            items_per_pulse=_items_per_pulse(), now=utcnow())
+    except schedules.ScheduleError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record(session, user_id=None, action="schedule.set", target=str(schedule.id),
+                 now=utcnow())
+    session.commit()
+    scope = team.name if team else f"every team of {neighbourhood.name}"
+    click.echo(f"Schedule {schedule.id} saved for {scope}.")
+    click.echo(f"Each person: {figures.invitations_per_year:.0f} invitations and at most "
+               f"{figures.messages_per_year:.0f} messages a year, about "
+               f"{figures.minutes_per_year:.0f} minutes a year answering.")
+
+
+def _items_per_pulse() -> int:
+    instrument = current_app.extensions["pulse_instruments"]["team-pulse"]
+    return len(instrument.core_items) + instrument.rotating_per_pulse + len(
+        instrument.optional_items)
+
+
+@schedule_cli.command("list")
+def schedule_list() -> None:
+    """List schedules."""
+    for schedule, neighbourhood, team in schedules.list_schedules(get_session()):
+        scope = team.slug if team else "(all teams)"
+        state = "active" if schedule.active else "paused"
+        click.echo(f"{schedule.id:>4} {neighbourhood.slug}/{scope:<20} {schedule.cadence_kind:<9} "
+                   f"window {schedule.window_days}d from {schedule.start_date} {state}")
+
+
+@roster_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--int", "int_slug", required=True, help="INT slug.")
+def roster_import(file: Any, int_slug: str) -> None:
+    """Import an ESR-style staff CSV: all or nothing; re-importing changes nothing."""
+    session = get_session()
+    neighbourhood = teams.find_neighbourhood(session, slug=int_slug)
+    if neighbourhood is None:
+        raise click.ClickException(f"No INT '{int_slug}'.")
+    data = file.read()
+    lines = max(1, data.count(b"\n"))
+    with click.progressbar(length=lines, label="Checking rows", file=click.get_text_stream(
+            "stderr")) as bar:
+        parsed = roster.parse_roster(data, known_teams=roster_import_service.known_teams(
+            session, neighbourhood=neighbourhood))
+        bar.update(lines)
+    try:
+        with click.progressbar(length=len(parsed.rows), label="Importing",
+                               file=click.get_text_stream("stderr")) as bar:
+            report = roster_import_service.import_roster(session, neighbourhood=neighbourhood,
+                                                         parsed=parsed)
+            bar.update(len(parsed.rows))
+    except roster_import_service.RosterError as error:
+        for problem in error.errors[:50]:
+            click.echo(f"  row {problem.row}, {problem.column}: {problem.message}", err=True)
+        if len(error.errors) > 50:
+            click.echo(f"  ... and {len(error.errors) - 50} more", err=True)
+        raise click.ClickException(str(error)) from None
+    audit.record(session, user_id=None, action="roster.import", target=int_slug, now=utcnow(),
+                 detail={"created": report.created, "updated": report.updated})
+    session.commit()
+    click.echo(report.summary())
+
+
 def init_app(app: Flask) -> None:
-    for group in (team_cli, wave_cli, demo_cli):
+    for group in (team_cli, wave_cli, demo_cli, site_cli, activation_cli, users_cli,
+                  scheduler_cli, schedule_cli, roster_cli):
         app.cli.add_command(group)

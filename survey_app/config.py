@@ -62,8 +62,22 @@ def load_settings(instance_path: str, environ: Mapping[str, str] = os.environ) -
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",
         "SESSION_COOKIE_NAME": "pulse_session",
+        # A signed-in session lasts a working day.
+        "PERMANENT_SESSION_LIFETIME": _env_int(environ, "PULSE_SESSION_HOURS", 12) * 3600,
+        "PULSE_LOGIN_CLIENT_LIMIT": environ.get("PULSE_LOGIN_CLIENT_LIMIT",
+                                                "20 per minute;100 per hour"),
+        "PULSE_LOGIN_ACCOUNT_LIMIT": environ.get("PULSE_LOGIN_ACCOUNT_LIMIT",
+                                                 "5 per minute;20 per hour"),
+        "PULSE_QR_LIMIT": environ.get("PULSE_QR_LIMIT", "30 per minute;300 per hour"),
     }
     settings["SECRET_KEY"] = _secret_key(env, instance_path, environ)
+    settings["PULSE_PSEUDONYM_KEY"] = _pseudonym_key(env, instance_path, environ)
+    # Imported here: the channel modules raise this module's ConfigError.
+    from survey_app.channels.email import smtp_settings_from_env
+    from survey_app.channels.sms import notify_settings_from_env
+
+    settings["PULSE_SMTP"] = smtp_settings_from_env(environ)
+    settings["PULSE_NOTIFY"] = notify_settings_from_env(environ)
     return settings
 
 
@@ -77,9 +91,29 @@ def _secret_key(env: str, instance_path: str, environ: Mapping[str, str]) -> str
                 "print(secrets.token_urlsafe(48))')"
             )
         return key
+    return key or _kept_in_instance(instance_path, "secret_key")
+
+
+def _pseudonym_key(env: str, instance_path: str, environ: Mapping[str, str]) -> bytes | None:
+    """The HMAC key for NHS-number pseudonyms, or None (then NHS numbers are refused).
+
+    It must live outside the database: whoever holds both could test guesses.
+    Production takes it only from the environment; development keeps one in
+    the instance folder so the demo works out of the box.
+    """
+    key = environ.get("PULSE_PSEUDONYM_KEY", "")
     if key:
-        return key
-    key_file = Path(instance_path) / "secret_key"
+        if len(key) < 32:
+            raise ConfigError("PULSE_PSEUDONYM_KEY must be at least 32 characters")
+        return key.encode()
+    if env == "production":
+        return None
+    return _kept_in_instance(instance_path, "pseudonym_key").encode()
+
+
+def _kept_in_instance(instance_path: str, name: str) -> str:
+    """A random value generated once and kept (owner-only) in the instance folder."""
+    key_file = Path(instance_path) / name
     if key_file.exists():
         return key_file.read_text().strip()
     key_file.parent.mkdir(parents=True, exist_ok=True)

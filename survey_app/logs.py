@@ -12,8 +12,8 @@ import time
 
 from flask import Flask, Response, g, request
 
-# /p/<token> and any sub-path; the code-entry page /p itself has nothing to hide.
-_SECRET_PATH = re.compile(r"(/p/)[^/\s?\"]+")
+# /p/<token> and /unsubscribe/<signed id>; the code-entry page /p has nothing to hide.
+_SECRET_PATH = re.compile(r"(/p/|/unsubscribe/)[^/\s?\"]+")
 MASK = r"\1[link]"
 
 request_log = logging.getLogger("survey_app.requests")

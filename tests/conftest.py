@@ -24,11 +24,13 @@ from sqlmodel import Session, SQLModel, select
 
 from survey_app import create_app
 from survey_app.db import get_engine, make_engine, upgrade
-from survey_app.models import Neighbourhood, StaffMember, Team, TeamMembership
-from survey_app.services import waves
+from survey_app.models import Neighbourhood, Site, StaffMember, Team, TeamMembership, User
+from survey_app.services import accounts, sites, waves
 from survey_app.services.clock import utcnow
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+PSEUDONYM_KEY = b"test-pseudonym-key-0123456789abcdef"
+PASSWORD = "correct horse battery"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -63,6 +65,7 @@ def _test_config(database_url: str, instance: str, **overrides: Any) -> dict[str
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "PULSE_BASE_URL": "http://pulse.test",
         "RATELIMIT_STORAGE_URI": "memory://",
+        "PULSE_PSEUDONYM_KEY": PSEUDONYM_KEY,
     }
     config.update(overrides)
     return config
@@ -196,15 +199,20 @@ def open_wave(
     return factory
 
 
-HIDDEN = re.compile(r'<input[^>]*name="(csrf_token|shown)"[^>]*value="([^"]*)"')
+HIDDEN = re.compile(
+    r'<input[^>]*name="(csrf_token|shown|idempotency_key|easy_read)"[^>]*value="([^"]*)"'
+)
 
 
 @pytest.fixture
 def hidden_fields() -> Callable[[bytes], dict[str, str]]:
-    """The hidden form fields (CSRF token, signed item list) of a rendered page."""
+    """The hidden form fields (CSRF token, item list, idempotency key) of the page's first form."""
 
     def parse(html: bytes) -> dict[str, str]:
-        return dict(HIDDEN.findall(html.decode()))
+        fields: dict[str, str] = {}
+        for name, value in HIDDEN.findall(html.decode()):
+            fields.setdefault(name, value)
+        return fields
 
     return parse
 
@@ -226,3 +234,50 @@ def later() -> Callable[[int], Any]:
         return utcnow() + timedelta(days=days)
 
     return shift
+
+
+@pytest.fixture
+def make_site(session: Session) -> Callable[..., Site]:
+    """Create a site (and its INT if new)."""
+
+    def factory(code: str = "RMP", int_slug: str = "test-int",
+                kind: str = "gp_practice") -> Site:
+        neighbourhood = session.exec(
+            select(Neighbourhood).where(Neighbourhood.slug == int_slug)
+        ).first()
+        if neighbourhood is None:
+            neighbourhood = Neighbourhood(slug=int_slug, name=f"{int_slug} INT")
+            session.add(neighbourhood)
+            session.flush()
+        site = sites.create_site(session, neighbourhood=neighbourhood, code=code,
+                                 name=f"Site {code}", kind=kind)
+        session.commit()
+        return site
+
+    return factory
+
+
+@pytest.fixture
+def make_user(session: Session) -> Callable[..., User]:
+    """Create a user: ``make_user("recorder", sites=["RMP"])``; password is PASSWORD."""
+
+    def factory(role: str, email: str | None = None, ints: tuple[str, ...] = (),
+                sites: tuple[str, ...] = ()) -> User:
+        user = accounts.create_user(session, email=email or f"{role}@example.test",
+                                    password=PASSWORD, role=role, now=utcnow(),
+                                    neighbourhood_slugs=ints, site_codes=sites)
+        session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def login(hidden_fields: Callable[[bytes], dict[str, str]]) -> Callable[..., Any]:
+    """Sign a test client in through the real login form; returns the response."""
+
+    def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+        fields = hidden_fields(client.get("/login").data)
+        return client.post("/login", data={**fields, "email": email, "password": password})
+
+    return sign_in

@@ -1,4 +1,4 @@
-"""Every table of Pulse.
+"""Tables of the staff pulse: INTs, teams, staff, instruments, waves and answers.
 
 Anonymity is a property of this schema, not only of the views:
 
@@ -18,21 +18,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-# Named constraints, so later migrations (batch mode on SQLite) can refer to them.
-SQLModel.metadata.naming_convention = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utc_column(*, nullable: bool, index: bool = False) -> Column[datetime]:
-    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+from survey_app.models.base import utc_column
 
 
 class Neighbourhood(SQLModel, table=True):
@@ -43,6 +32,12 @@ class Neighbourhood(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=200)
+    # Shown to a clinician after a rating of 1 or 2, so the answer changes what happens next.
+    low_activation_prompt: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Fatigue guardrails: nobody is invited more often than this, across all
+    # waves and teams, and nobody gets more than this many messages a wave.
+    invitation_gap_days: int = 21
+    max_messages_per_wave: int = 2
 
 
 class Team(SQLModel, table=True):
@@ -72,6 +67,9 @@ class StaffMember(SQLModel, table=True):
     profession: str = Field(max_length=100)
     start_date: date | None = None
     leave_date: date | None = None
+    # The Electronic Staff Record number: a person's identity across roster imports.
+    employee_number: str | None = Field(default=None, max_length=32, index=True)
+    reminders_opt_out: bool = False
 
 
 class TeamMembership(SQLModel, table=True):
@@ -120,6 +118,18 @@ class Wave(SQLModel, table=True):
     closes_at: datetime = Field(sa_column=utc_column(nullable=False))
     # Set when the close has run (tokens expired, responses reshuffled).
     closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    schedule_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("schedule.id", ondelete="SET NULL"), nullable=True,
+                         index=True),
+    )
+    # When the one reminder is due (quiet hours respected), and whether it went.
+    reminder_due_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    reminders_queued: bool = False
+    # False while a scheduled open is still inviting in batches (a crash resumes it).
+    invited_all: bool = True
+    # JSON list of pool items this wave asks (balanced rotation); None: any.
+    due_items: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Invitation(SQLModel, table=True):
@@ -143,6 +153,8 @@ class Invitation(SQLModel, table=True):
     )
     token_hash: str = Field(max_length=64, unique=True)
     code_hash: str | None = Field(default=None, max_length=64, unique=True)
+    # The reminder carries a second link, so the first one keeps working too.
+    reminder_token_hash: str | None = Field(default=None, max_length=64, unique=True)
     used: bool = False
 
 

@@ -123,3 +123,7 @@ class CodeForm(FlaskForm):
         validators=[InputRequired(message="Enter the code from your card")],
         filters=[_strip],
     )
+
+
+class UnsubscribeForm(FlaskForm):
+    """Just the CSRF token: the signed link names the person."""

@@ -10,9 +10,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.db import get_session
 from survey_app.extensions import csrf, limiter
+from survey_app.models import StaffMember
 from survey_app.pulse.forms import (
     CodeForm,
     PulseForm,
+    UnsubscribeForm,
     build_pulse_form,
     completion_seconds,
     read_shown,
@@ -21,6 +23,7 @@ from survey_app.pulse.forms import (
 from survey_app.security import private_page
 from survey_app.services import responses, tokens
 from survey_app.services.clock import utcnow
+from survey_app.services.programme import read_unsubscribe
 from survey_app.services.responses import LinkState, PulseLink
 
 bp = Blueprint("pulse", __name__)
@@ -99,7 +102,7 @@ def _posted_shown() -> str | None:
 
 def _fresh_form(link: PulseLink) -> ResponseReturnValue:
     """A new page: the rotating items are drawn now, for this page load only."""
-    item_ids = responses.choose_items(link.instrument, random.SystemRandom())
+    item_ids = responses.choose_items(link.instrument, random.SystemRandom(), link.due_items)
     form = build_pulse_form(link.instrument, item_ids, formdata=None)
     if request.method == "POST":
         # The hidden item list was missing or altered: start the page again.
@@ -136,3 +139,22 @@ def _first_anchor(form: PulseForm) -> str:
 @bp.get("/thank-you/<int_slug>/<team_slug>")
 def thanks(int_slug: str, team_slug: str) -> ResponseReturnValue:
     return render_template("pulse/thanks.html", int_slug=int_slug, team_slug=team_slug)
+
+
+@bp.route("/unsubscribe/<signed>", methods=["GET", "POST"])
+@private_page
+def unsubscribe(signed: str) -> ResponseReturnValue:
+    """Stop reminders for one person. A GET only asks (mail scanners follow links)."""
+    session = get_session()
+    member_id = read_unsubscribe(current_app.config["SECRET_KEY"], signed)
+    member = session.get(StaffMember, member_id) if member_id is not None else None
+    if member is None:
+        abort(404)
+    form = UnsubscribeForm()
+    if form.validate_on_submit():
+        member.reminders_opt_out = True
+        session.add(member)
+        session.commit()
+        return render_template("pulse/unsubscribed.html")
+    return render_template("pulse/unsubscribe.html", form=form,
+                           already=member.reminders_opt_out), 400 if form.errors else 200

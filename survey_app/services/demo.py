@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -30,6 +31,7 @@ from survey_app.models import (
     Wave,
 )
 from survey_app.services import tokens
+from survey_app.services.demo_patients import load_patients
 from survey_app.services.instruments import ensure_version
 from survey_app.services.responses import choose_items
 from survey_app.services.waves import is_open, open_wave
@@ -119,8 +121,10 @@ def ensure_open_wave(session: Session, *, now: datetime, instrument: Instrument)
     return opened.wave.id
 
 
-def load(session: Session, *, now: datetime, instrument: Instrument) -> str:
+def load(session: Session, *, now: datetime, instruments: Mapping[str, Instrument],
+         pseudonym_key: bytes) -> str:
     """Create the demo INT; returns a one-line summary. The caller commits."""
+    instrument = instruments["team-pulse"]
     rng = random.Random(SEED)
     neighbourhood = Neighbourhood(slug=INT_SLUG, name=INT_NAME)
     session.add(neighbourhood)
@@ -164,9 +168,13 @@ def load(session: Session, *, now: datetime, instrument: Instrument) -> str:
             )
     open_summary = _open_demo_wave(session, rng, instrument, team_rows[IMPROVING_TEAM],
                                    members_by_team[IMPROVING_TEAM], now)
+    patients_summary = load_patients(
+        session, rng=rng, neighbourhood=neighbourhood, first_month=first_month,
+        instruments=dict(instruments), pseudonym_key=pseudonym_key, now=now,
+    )
     staff = sum(plan.size for plan in TEAMS)
     return (f"{len(TEAMS)} teams, {staff} staff, {MONTHLY_WAVES * len(TEAMS)} closed waves "
-            f"with {answered} responses, {open_summary}")
+            f"with {answered} responses, {open_summary}; {patients_summary}")
 
 
 def _new_member(rng: random.Random, plan: TeamPlan, neighbourhood_id: int, today: date,

@@ -24,6 +24,7 @@ from survey_app.models import (
 )
 from survey_app.services import tokens
 from survey_app.services.instruments import instrument_of
+from survey_app.services.rotation import pick_for_person
 from survey_app.services.waves import is_open
 
 
@@ -43,6 +44,10 @@ class PulseLink:
     team: Team
     neighbourhood: Neighbourhood
     instrument: Instrument
+
+    @property
+    def due_items(self) -> list[str] | None:
+        return json.loads(self.wave.due_items) if self.wave.due_items else None
 
     def state(self, now: datetime) -> LinkState:
         # A closed wave says so whether or not this person answered: telling
@@ -64,6 +69,7 @@ def find_link(session: Session, *, secret: str) -> PulseLink | None:
         .join(Team, col(Team.id) == col(Wave.team_id))
         .join(Neighbourhood, col(Neighbourhood.id) == col(Team.neighbourhood_id))
         .where(or_(col(Invitation.token_hash).in_(hashes),
+                   col(Invitation.reminder_token_hash).in_(hashes),
                    col(Invitation.code_hash).in_(hashes)))
     ).first()
     if row is None:
@@ -75,10 +81,16 @@ def find_link(session: Session, *, secret: str) -> PulseLink | None:
                      instrument_of(version))
 
 
-def choose_items(instrument: Instrument, rng: random.Random) -> list[str]:
-    """Core items, then ``rotating_per_pulse`` pool items at random, then optional ones."""
+def choose_items(instrument: Instrument, rng: random.Random,
+                 due: Sequence[str] | None = None) -> list[str]:
+    """Core items, then ``rotating_per_pulse`` pool items, then optional ones.
+
+    The pool items come from the wave's ``due`` block when it has one (balanced
+    rotation, see :mod:`survey_app.services.rotation`), else at random.
+    """
     pool = [item.id for item in instrument.pool_items]
-    chosen = set(rng.sample(pool, instrument.rotating_per_pulse))
+    candidates = [item_id for item_id in (due or pool) if item_id in pool]
+    chosen = set(pick_for_person(candidates, instrument.rotating_per_pulse, rng))
     return (
         [item.id for item in instrument.core_items]
         + [item_id for item_id in pool if item_id in chosen]

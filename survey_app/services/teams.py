@@ -41,6 +41,10 @@ def list_teams(session: Session, *, on: date) -> list[TeamSummary]:
     return [TeamSummary(n, s, name, int(count)) for n, s, name, count in rows]
 
 
+def find_neighbourhood(session: Session, *, slug: str) -> Neighbourhood | None:
+    return session.exec(select(Neighbourhood).where(Neighbourhood.slug == slug)).first()
+
+
 def find_team(session: Session, *, slug: str) -> Team:
     """A team by ``SLUG`` or ``INT/SLUG`` (needed when two INTs share a team slug).
 

@@ -121,7 +121,7 @@ def test_responses_carry_no_time_and_invitations_no_time_of_use(app):
     assert columns["response"] == {"id", "wave_id", "items_shown", "completion_seconds"}
     assert columns["item_answer"] == {"response_id", "item_id", "choice", "text"}
     assert columns["invitation"] == {"id", "wave_id", "staff_member_id", "token_hash",
-                                     "code_hash", "used"}
+                                     "code_hash", "reminder_token_hash", "used"}
 
 
 def test_request_logs_never_contain_a_token(answered_wave, caplog):

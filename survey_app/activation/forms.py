@@ -1,0 +1,76 @@
+"""Forms for recording activation: clinician, kiosk, QR, and enrolling a kiosk."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+from survey_app.models import CONSULTATION_TYPES
+
+RATING_CHOICES = [SelectChoice(str(value), str(value)) for value in range(1, 5)]
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class _RatingForm(FlaskForm):
+    # Each page load gets a fresh key: a double tap or a resubmission of this
+    # same page carries the same key and so stores one rating.
+    idempotency_key = HiddenField(validators=[
+        InputRequired("This form was incomplete, so nothing was saved. Please try again."),
+        Length(max=64),
+    ])
+    rating = RadioField(
+        "How good are you at taking care of your health?", choices=RATING_CHOICES,
+        validators=[InputRequired("Choose one of the four answers")],
+        invalid_choice_message="Choose one of the four answers, 1 to 4",
+    )
+
+
+class RecordForm(_RatingForm):
+    site = SelectField("Site", validators=[InputRequired("Choose the site")],
+                       invalid_choice_message="Choose one of your sites")
+    consultation_type = SelectField(
+        "Consultation", choices=[SelectChoice(key, label)
+                                 for key, label in CONSULTATION_TYPES.items()],
+        validators=[InputRequired("Choose the consultation type")],
+        invalid_choice_message="Choose a consultation type from the list",
+    )
+    proxy = BooleanField("A carer answered for the patient")
+    nhs_number = StringField("NHS number for follow-up (optional)",
+                             validators=[Optional(), Length(max=20)])
+
+
+class PatientRatingForm(_RatingForm):
+    """Kiosk and QR: the patient answers for themselves.
+
+    The form token does not expire: a kiosk shows the same page for hours
+    between patients. Cross-site posts are still refused (the token is tied to
+    the session), and the idempotency key stops replays storing twice.
+    """
+
+    class Meta:
+        csrf_time_limit = None
+
+    easy_read = HiddenField()
+
+
+class ExperienceForm(FlaskForm):
+    class Meta:
+        csrf_time_limit = None
+
+    answer = RadioField("Overall, how was your experience of our service?",
+                        validators=[InputRequired("Choose an answer, or skip")],
+                        invalid_choice_message="Choose one of the answers shown")
+
+
+class EnrolKioskForm(FlaskForm):
+    site = SelectField("Site", validators=[InputRequired("Choose the site")],
+                       invalid_choice_message="Choose a site from the list")
+    name = StringField("Name for this tablet", validators=[Optional(), Length(max=100)],
+                       default="Waiting-room tablet")
+    ask_experience = BooleanField("Also ask the Friends and Family Test question", default=True)

@@ -1,0 +1,254 @@
+"""Patients rate themselves: on a waiting-room kiosk or on their own phone by QR code.
+
+Neither path ever shows a previous answer: after a rating the browser is sent
+on (post/redirect/get) to pages that hold no answer, every page is marked
+``no-store`` so Back re-fetches it, and the kiosk resets itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import SelectChoice
+
+from survey_app.activation.forms import (
+    EnrolKioskForm,
+    ExperienceForm,
+    PatientRatingForm,
+    new_idempotency_key,
+)
+from survey_app.auth import role_required
+from survey_app.db import get_session
+from survey_app.extensions import limiter
+from survey_app.models import Site
+from survey_app.security import private_page
+from survey_app.services import activation, audit, sites
+from survey_app.services.activation import RatingError, RatingInput
+from survey_app.services.clock import local_date, utcnow
+
+bp = Blueprint("patient", __name__)
+
+KIOSK_COOKIE = "pulse_kiosk"
+KIOSK_COOKIE_DAYS = 400
+QR_COOKIE = "pulse_qr"
+THANKS_SECONDS = 6
+
+
+def _instrument(key: str) -> Any:
+    return current_app.extensions["pulse_instruments"][key]
+
+
+def _signer(purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=purpose)
+
+
+# --- kiosk ------------------------------------------------------------------
+
+
+@bp.route("/kiosk/enrol", methods=["GET", "POST"])
+@role_required("admin")
+def enrol_kiosk() -> ResponseReturnValue:
+    db = get_session()
+    form = EnrolKioskForm()
+    form.site.choices = [SelectChoice(s.code, f"{s.name} ({s.code})")
+                         for s in sites.all_sites(db)]
+    if form.validate_on_submit():
+        site = sites.find_site(db, code=form.site.data)
+        if site is None:
+            abort(404)
+        kiosk, secret = sites.enrol_kiosk(db, site=site, name=form.name.data or "",
+                                          ask_experience=form.ask_experience.data, now=utcnow())
+        audit.record(db, user_id=current_user.id, action="kiosk.enrol",
+                     target=str(kiosk.id), now=utcnow())
+        db.commit()
+        # The tablet is handed to patients next: nobody stays signed in on it.
+        logout_user()
+        session.clear()
+        response = redirect(url_for("patient.kiosk"))
+        response.set_cookie(
+            KIOSK_COOKIE, _signer("kiosk").dumps(secret), max_age=KIOSK_COOKIE_DAYS * 86400,
+            httponly=True, samesite="Strict", secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+        return response
+    return render_template("activation/enrol.html", form=form), 400 if form.errors else 200
+
+
+def kiosk_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Only an enrolled, unrevoked tablet reaches the view (``g.kiosk``, ``g.site``)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        raw = request.cookies.get(KIOSK_COOKIE)
+        if raw is None:
+            return render_template("activation/kiosk_not_enrolled.html", revoked=False), 403
+        try:
+            secret = _signer("kiosk").loads(raw)
+        except BadSignature:
+            return render_template("activation/kiosk_not_enrolled.html", revoked=False), 403
+        found = sites.active_kiosk(get_session(), secret=secret)
+        if found is None:
+            return render_template("activation/kiosk_not_enrolled.html", revoked=True), 403
+        g.kiosk, g.site = found
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.route("/kiosk", methods=["GET", "POST"])
+@kiosk_required
+@private_page
+def kiosk() -> ResponseReturnValue:
+    return _rate(channel="kiosk", site=g.site, next_step="patient.kiosk_experience"
+                 if g.kiosk.ask_experience else "patient.kiosk_thanks")
+
+
+@bp.route("/kiosk/experience", methods=["GET", "POST"])
+@kiosk_required
+@private_page
+def kiosk_experience() -> ResponseReturnValue:
+    return _experience(channel="kiosk", site=g.site, thanks="patient.kiosk_thanks",
+                       start="patient.kiosk")
+
+
+@bp.get("/kiosk/thanks")
+@kiosk_required
+@private_page
+def kiosk_thanks() -> ResponseReturnValue:
+    return render_template("activation/thanks.html", kiosk=True, seconds=THANKS_SECONDS,
+                           again=url_for("patient.kiosk"))
+
+
+# --- QR code on the patient's own phone ----------------------------------------
+
+
+def _qr_site(code: str) -> Site:
+    site = sites.find_site(get_session(), code=code)
+    if site is None:
+        abort(404)
+    return site
+
+
+def _answered_today(site: Site) -> bool:
+    try:
+        seen = _signer("qr").loads(request.cookies.get(QR_COOKIE, ""))
+    except BadSignature:
+        return False
+    return isinstance(seen, dict) and seen.get(site.code) == local_date(utcnow()).isoformat()
+
+
+def _qr_limit() -> str:
+    return str(current_app.config["PULSE_QR_LIMIT"])
+
+
+@bp.route("/q/<code>", methods=["GET", "POST"])
+@limiter.limit(_qr_limit, methods=["POST"])
+@private_page
+def qr(code: str) -> ResponseReturnValue:
+    site = _qr_site(code)
+    if _answered_today(site):
+        return render_template("activation/qr_already.html", site=site)
+    response = _rate(channel="qr", site=site, next_step="patient.qr_experience")
+    if isinstance(response, WerkzeugResponse) and response.status_code == 302:
+        # One answer per device per day: enough to stop casual ballot-stuffing
+        # without asking patients to sign in.
+        today = local_date(utcnow()).isoformat()
+        response.set_cookie(QR_COOKIE, _signer("qr").dumps({site.code: today}),
+                            max_age=86400, httponly=True, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+@bp.route("/q/<code>/experience", methods=["GET", "POST"])
+@limiter.limit(_qr_limit, methods=["POST"])
+@private_page
+def qr_experience(code: str) -> ResponseReturnValue:
+    site = _qr_site(code)
+    return _experience(channel="qr", site=site, thanks="patient.qr_thanks", start="patient.qr",
+                       code=site.code)
+
+
+@bp.get("/q/<code>/thanks")
+@private_page
+def qr_thanks(code: str) -> ResponseReturnValue:
+    _qr_site(code)
+    return render_template("activation/thanks.html", kiosk=False)
+
+
+# --- shared steps --------------------------------------------------------------
+
+
+def _rate(*, channel: str, site: Site, next_step: str) -> ResponseReturnValue:
+    form = PatientRatingForm()
+    easy_read = request.values.get("easy") == "1" or form.easy_read.data == "1"
+    if not form.is_submitted():
+        form.idempotency_key.data = new_idempotency_key()
+    elif form.validate():
+        db = get_session()
+        try:
+            activation.record_activation(
+                db, entry=RatingInput(site=site, channel=channel, rating=int(form.rating.data),
+                                      on=local_date(utcnow()), easy_read=easy_read,
+                                      idempotency_key=form.idempotency_key.data),
+                instrument=_instrument(activation.ACTIVATION), pseudonym_key=None,
+                user_id=None, now=utcnow(),
+            )
+        except RatingError as error:
+            form.rating.errors = [str(error)]
+        else:
+            db.commit()
+            # The follow-up question carries its own one-time key, held in the
+            # session: it never holds the answer just given.
+            session["experience_key"] = new_idempotency_key()
+            return redirect(url_for(next_step, **_code_arg(channel, site)))
+    if not form.idempotency_key.data:
+        form.idempotency_key.data = new_idempotency_key()
+    form.easy_read.data = "1" if easy_read else ""
+    return render_template(
+        "activation/patient_rate.html", form=form, site=site, channel=channel,
+        easy_read=easy_read, item=_instrument(activation.ACTIVATION).item("activation"),
+    ), 400 if form.errors else 200
+
+
+def _experience(*, channel: str, site: Site, thanks: str, start: str,
+                **url_args: str) -> ResponseReturnValue:
+    key = session.get("experience_key")
+    if key is None:  # reached by Back or bookmark: nothing to answer here
+        return redirect(url_for(start, **url_args))
+    item = _instrument(activation.EXPERIENCE).item("experience")
+    form = ExperienceForm()
+    form.answer.choices = [SelectChoice(option.value, option.label) for option in item.options]
+    if request.method == "POST" and request.form.get("skip"):
+        session.pop("experience_key", None)
+        return redirect(url_for(thanks, **url_args))
+    if form.validate_on_submit():
+        db = get_session()
+        activation.record_experience(db, site=site, channel=channel, answer=form.answer.data,
+                                     on=local_date(utcnow()), idempotency_key=key,
+                                     instrument=_instrument(activation.EXPERIENCE))
+        db.commit()
+        session.pop("experience_key", None)
+        return redirect(url_for(thanks, **url_args))
+    return render_template("activation/patient_experience.html", form=form, item=item,
+                           site=site, kiosk=channel == "kiosk"), 400 if form.errors else 200
+
+
+def _code_arg(channel: str, site: Site) -> dict[str, str]:
+    return {"code": site.code} if channel == "qr" else {}
+

@@ -1,0 +1,69 @@
+"""Signed-in users (recorders, leads, admins), their scopes, and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, Text
+from sqlmodel import Field, SQLModel
+
+from survey_app.models.base import utc_column
+
+ROLES = ("recorder", "lead", "admin")
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)  # stored lower-case
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16)
+    active: bool = True
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # Bumped on password change, so sessions from before the change end.
+    session_version: int = 1
+
+
+class UserNeighbourhood(SQLModel, table=True):
+    """An INT a user may work in (a lead's reports; all of a recorder's sites there)."""
+
+    __tablename__ = "user_neighbourhood"
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    neighbourhood_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("neighbourhood.id", ondelete="CASCADE"),
+                         primary_key=True)
+    )
+
+
+class UserSite(SQLModel, table=True):
+    """A site a recorder may record ratings for."""
+
+    __tablename__ = "user_site"
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    site_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when: sign-ins, recordings, exports. Never an answer's value."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=utc_column(nullable=False, index=True))
+    user_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="SET NULL"), nullable=True,
+                         index=True),
+    )
+    action: str = Field(max_length=64)
+    target: str | None = Field(default=None, max_length=128)
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

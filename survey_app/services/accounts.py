@@ -1,0 +1,137 @@
+"""Users, passwords (argon2id) and what each user may see or record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, delete, select
+
+from survey_app.models import ROLES, Neighbourhood, Site, User, UserNeighbourhood, UserSite
+
+MIN_PASSWORD_LENGTH = 12
+_hasher = PasswordHasher()
+# Verifying against this when the email is unknown keeps the time the same,
+# so response times do not reveal which emails have accounts.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """A user-facing problem with an account request."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_user(session: Session, *, email: str, password: str, role: str, now: datetime,
+                neighbourhood_slugs: Sequence[str] = (), site_codes: Sequence[str] = ()) -> User:
+    """Create a user with scopes. Raises :class:`AccountError` for bad input."""
+    email = normalise_email(email)
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise AccountError(f"'{email}' is not an email address")
+    if role not in ROLES:
+        raise AccountError(f"Role must be one of {', '.join(ROLES)}")
+    check_password_rules(password)
+    if session.exec(select(User).where(User.email == email)).first() is not None:
+        raise AccountError(f"There is already a user {email}")
+    user = User(email=email, password_hash=_hasher.hash(password), role=role, created_at=now)
+    session.add(user)
+    session.flush()
+    set_scopes(session, user=user, neighbourhood_slugs=neighbourhood_slugs, site_codes=site_codes)
+    return user
+
+
+def set_scopes(session: Session, *, user: User, neighbourhood_slugs: Sequence[str],
+               site_codes: Sequence[str]) -> None:
+    """Replace the user's INTs and sites. Raises :class:`AccountError` for unknown ones."""
+    assert user.id is not None
+    neighbourhoods = []
+    for slug in neighbourhood_slugs:
+        found = session.exec(select(Neighbourhood).where(Neighbourhood.slug == slug)).first()
+        if found is None:
+            raise AccountError(f"No INT '{slug}'")
+        neighbourhoods.append(found)
+    sites = []
+    for code in site_codes:
+        site = session.exec(select(Site).where(Site.code == code.upper())).first()
+        if site is None:
+            raise AccountError(f"No site '{code}'")
+        sites.append(site)
+    if user.role == "recorder" and not neighbourhoods and not sites:
+        raise AccountError("A recorder needs at least one site or INT to record for")
+    if user.role == "lead" and not neighbourhoods:
+        raise AccountError("A lead needs at least one INT")
+    session.execute(delete(UserNeighbourhood).where(col(UserNeighbourhood.user_id) == user.id))
+    session.execute(delete(UserSite).where(col(UserSite.user_id) == user.id))
+    for neighbourhood in neighbourhoods:
+        session.add(UserNeighbourhood(user_id=user.id, neighbourhood_id=neighbourhood.id or 0))
+    for site in sites:
+        session.add(UserSite(user_id=user.id, site_id=site.id or 0))
+    session.flush()
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(col(User.role), col(User.email))))
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same cost either way)."""
+    user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+    if user is None or not user.active:
+        _verify(_DUMMY_HASH, password)
+        return None
+    if not _verify(user.password_hash, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        session.add(user)
+    return user
+
+
+def change_password(session: Session, *, user: User, current: str, new: str) -> None:
+    """Raises :class:`AccountError` if ``current`` is wrong or ``new`` too weak."""
+    if not _verify(user.password_hash, current):
+        raise AccountError("Your current password is not right")
+    check_password_rules(new)
+    set_password(session, user=user, password=new)
+
+
+def set_password(session: Session, *, user: User, password: str) -> None:
+    check_password_rules(password)
+    user.password_hash = _hasher.hash(password)
+    user.session_version += 1  # signs out every other session of this user
+    session.add(user)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def neighbourhood_ids(session: Session, *, user: User) -> set[int] | None:
+    """The INTs a user may see; None means all of them (admin)."""
+    if user.role == "admin":
+        return None
+    return set(session.exec(
+        select(UserNeighbourhood.neighbourhood_id).where(UserNeighbourhood.user_id == user.id)
+    ))
+
+
+def recordable_sites(session: Session, *, user: User) -> list[Site]:
+    """Sites a user may record ratings at: their sites, and every site of their INTs."""
+    query = select(Site).order_by(col(Site.name))
+    if user.role != "admin":
+        ints = neighbourhood_ids(session, user=user) or set()
+        own = set(session.exec(select(UserSite.site_id).where(UserSite.user_id == user.id)))
+        query = query.where(col(Site.id).in_(own) | col(Site.neighbourhood_id).in_(ints))
+    return list(session.exec(query))
