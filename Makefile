@@ -20,13 +20,16 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed
 
-## make run: migrate the SQLite database, load the demo INT if empty, print links, serve.
+## make run: migrate the SQLite database, load the demo INT if empty, print links, then
+## serve the web app and run the scheduler beside it (Ctrl-C stops both).
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load
-	@echo "Serving Pulse on http://127.0.0.1:$(PULSE_PORT) (Ctrl-C to stop)"
-	$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PULSE_PORT) --workers 2 --threads 4 \
-		--log-level warning wsgi:app
+	@echo "Serving Pulse on http://127.0.0.1:$(PULSE_PORT) with the scheduler (Ctrl-C to stop)"
+	@trap 'kill 0' EXIT INT TERM; \
+		$(FLASK) scheduler run & \
+		$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PULSE_PORT) --workers 2 --threads 4 \
+			--log-level warning wsgi:app
 
 ## make test: install what the suite needs (npm packages, Debian's chromium), then run it.
 test: install test-deps lint typecheck

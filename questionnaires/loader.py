@@ -97,6 +97,11 @@ class Instrument:
     def optional_items(self) -> tuple[Item, ...]:
         return tuple(item for item in self.items if item.role == "optional")
 
+    @property
+    def items_per_pulse(self) -> int:
+        """How many questions one pulse asks: core, rotating and optional."""
+        return len(self.core_items) + self.rotating_per_pulse + len(self.optional_items)
+
     def item(self, item_id: str) -> Item:
         for item in self.items:
             if item.id == item_id:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -122,7 +123,9 @@ def wave_close(wave_id: int) -> None:
 @click.argument("wave_id", type=int)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the cards to this HTML file instead of standard output.")
-def wave_codes(wave_id: int, output: str | None) -> None:
+@click.option("--unreached", is_flag=True,
+              help="Also for people whose messages all failed or may not have arrived.")
+def wave_codes(wave_id: int, output: str | None, unreached: bool) -> None:
     """Printable one-time code cards for invitees with no email and no mobile.
 
     Each run makes new codes and cancels the earlier cards of the same people.
@@ -130,7 +133,7 @@ def wave_codes(wave_id: int, output: str | None) -> None:
     session = get_session()
     try:
         wave = waves.get_wave(session, wave_id=wave_id)
-        issued = waves.issue_codes(session, wave_id=wave_id, now=utcnow())
+        issued = waves.issue_codes(session, wave_id=wave_id, now=utcnow(), unreached=unreached)
         status = waves.wave_status(session, wave_id=wave_id, now=utcnow())
     except waves.WaveError as error:
         raise click.ClickException(str(error)) from None
@@ -379,10 +382,24 @@ def schedule_set(int_slug: str, team_slug: str | None, cadence: str, every_weeks
                f"{figures.minutes_per_year:.0f} minutes a year answering.")
 
 
+class _CountedLines:
+    """A text file over given lines that reports each line read (for a progress bar)."""
+
+    def __init__(self, lines: list[str], advance: Any) -> None:
+        self.lines = lines
+        self.advance = advance
+
+    def read(self, size: int = -1) -> str:
+        return "" if size == 0 else "".join(self.lines)
+
+    def __iter__(self) -> Any:
+        for line in self.lines:
+            self.advance(1)
+            yield line
+
+
 def _items_per_pulse() -> int:
-    instrument = current_app.extensions["pulse_instruments"]["team-pulse"]
-    return len(instrument.core_items) + instrument.rotating_per_pulse + len(
-        instrument.optional_items)
+    return int(current_app.extensions["pulse_instruments"]["team-pulse"].items_per_pulse)
 
 
 @schedule_cli.command("list")
@@ -404,19 +421,18 @@ def roster_import(file: Any, int_slug: str) -> None:
     neighbourhood = teams.find_neighbourhood(session, slug=int_slug)
     if neighbourhood is None:
         raise click.ClickException(f"No INT '{int_slug}'.")
-    data = file.read()
-    lines = max(1, data.count(b"\n"))
-    with click.progressbar(length=lines, label="Checking rows", file=click.get_text_stream(
-            "stderr")) as bar:
-        parsed = roster.parse_roster(data, known_teams=roster_import_service.known_teams(
-            session, neighbourhood=neighbourhood))
-        bar.update(lines)
     try:
-        with click.progressbar(length=len(parsed.rows), label="Importing",
-                               file=click.get_text_stream("stderr")) as bar:
-            report = roster_import_service.import_roster(session, neighbourhood=neighbourhood,
-                                                         parsed=parsed)
-            bar.update(len(parsed.rows))
+        lines = file.read().decode("utf-8-sig").splitlines(keepends=True)
+    except UnicodeDecodeError:
+        raise click.ClickException("The file is not UTF-8 text: save it as CSV UTF-8.") from None
+    known = roster_import_service.known_teams(session, neighbourhood=neighbourhood)
+    with click.progressbar(length=len(lines), label="Checking rows", file=sys.stderr) as bar:
+        parsed = roster.parse_roster(_CountedLines(lines, bar.update),  # type: ignore[arg-type]
+                                     known_teams=known)
+    try:
+        click.echo(f"Importing {len(parsed.rows)} rows...", err=True)
+        report = roster_import_service.import_roster(session, neighbourhood=neighbourhood,
+                                                     parsed=parsed)
     except roster_import_service.RosterError as error:
         for problem in error.errors[:50]:
             click.echo(f"  row {problem.row}, {problem.column}: {problem.message}", err=True)

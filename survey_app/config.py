@@ -58,6 +58,8 @@ def load_settings(instance_path: str, environ: Mapping[str, str] = os.environ) -
         # An open pulse page keeps its form valid for 12 hours; an older one is
         # re-shown with the answers kept rather than rejected (see pulse.views).
         "WTF_CSRF_TIME_LIMIT": _env_int(environ, "PULSE_FORM_TIME_LIMIT", 12 * 3600),
+        # Roster uploads are the largest requests: 25 MB is ~200,000 rows.
+        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",

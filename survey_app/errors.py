@@ -12,6 +12,8 @@ MESSAGES = {
     404: ("Page not found", "Check the address, or use the link you were sent."),
     405: ("That did not work", "Go back and try again."),
     410: ("This page is no longer available", ""),
+    413: ("That file is too large",
+          "Files up to 25 MB can be uploaded. Split the file and try again."),
     429: ("Too many attempts", "Wait a few minutes, then try again."),
     500: ("Sorry, there is a problem with the service", "Try again later."),
 }

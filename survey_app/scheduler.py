@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlmodel import Session
 
+from survey_app.channels.base import OutgoingMessage
 from survey_app.channels.routing import open_channels
 from survey_app.db import get_engine
 from survey_app.services import programme
@@ -34,7 +35,7 @@ def run_tick(app: Flask, *, now: datetime | None = None,
              after_send: AfterSend | None = None) -> programme.TickReport:
     """One tick inside its own app context and database session."""
     with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
-        with open_channels(app.config) as channels:
+        with open_channels(app.config, on_outbox=_print_outbox) as channels:
             report = programme.tick(
                 session, now=now or utcnow(),
                 instrument=app.extensions["pulse_instruments"]["team-pulse"],
@@ -49,8 +50,17 @@ def run_tick(app: Flask, *, now: datetime | None = None,
     return report
 
 
+def _print_outbox(message: OutgoingMessage) -> None:
+    """Show a development-outbox message on the console (no email or SMS configured)."""
+    link = next((word for word in message.text.split() if "/p/" in word), "(no link)")
+    print(f"[outbox] {message.kind} to {message.to}: {message.subject}\n         {link}",
+          flush=True)
+
+
 def run_forever(app: Flask) -> None:
     """Tick every minute until stopped (Ctrl-C or SIGTERM)."""
+    # APScheduler logs every run at INFO; our tick logs what it did instead.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(run_tick, IntervalTrigger(minutes=1), args=[app], id="programme-tick",
                       max_instances=1, coalesce=True, next_run_time=datetime.now(UTC),

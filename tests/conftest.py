@@ -91,14 +91,13 @@ def migrated_database(database_url: str, tmp_path_factory: pytest.TempPathFactor
 def _empty_tables(app: Flask) -> None:
     engine = get_engine(app)
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    # DELETE, child tables first, is much faster than TRUNCATE for the few rows a
+    # test leaves (TRUNCATE rewrites every table's files on PostgreSQL).
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
-            if inspect(connection).has_table("sqlite_sequence"):
-                connection.execute(text("DELETE FROM sqlite_sequence"))
+        for table in tables:
+            connection.execute(text(f"DELETE FROM {table}"))
+        if engine.dialect.name == "sqlite" and inspect(connection).has_table("sqlite_sequence"):
+            connection.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture

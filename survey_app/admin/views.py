@@ -1,27 +1,77 @@
-"""Admin pages: users and their scopes, kiosks, and INT settings."""
+"""Admin pages: users and their scopes, kiosks, INT settings, schedules, rosters, and the
+messages the programme sends."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlmodel import col, select
 from wtforms import SelectChoice
 
-from survey_app.admin.forms import EditUserForm, IntSettingsForm, NewUserForm, ResetPasswordForm
+from survey_app.admin.forms import (
+    EVERY_TEAM,
+    EditUserForm,
+    IntSettingsForm,
+    NewUserForm,
+    ResetPasswordForm,
+    RosterForm,
+    ScheduleForm,
+)
 from survey_app.auth import role_required
 from survey_app.db import get_session
-from survey_app.models import Neighbourhood, Site, User, UserNeighbourhood, UserSite
-from survey_app.services import accounts, audit, sites
-from survey_app.services.clock import utcnow
+from survey_app.models import (
+    Team,
+    User,
+)
+from survey_app.security import private_page
+from survey_app.services import (
+    accounts,
+    audit,
+    dispatch,
+    messages,
+    programme,
+    roster,
+    schedules,
+    sites,
+    teams,
+)
+from survey_app.services import roster_import as roster_import_service
+from survey_app.services.cadence import Burden
+from survey_app.services.clock import LONDON, as_utc, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# A file with thousands of bad rows needs fixing at its source, not reading here in full.
+PROBLEMS_SHOWN = 200
+ROSTER_SAMPLE = Path(__file__).resolve().parents[1] / "static" / "roster-sample.csv"
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    def london(moment: datetime | None) -> str:
+        """A stored UTC moment as England's wall-clock time."""
+        return "" if moment is None else f"{as_utc(moment).astimezone(LONDON):%d %b %Y %H:%M}"
+
+    return {"london": london}
 
 
 def _scope_choices(form: NewUserForm | EditUserForm) -> None:
     db = get_session()
-    form.ints.choices = [SelectChoice(n.slug, n.name) for n in
-                         db.exec(select(Neighbourhood).order_by(col(Neighbourhood.name)))]
+    form.ints.choices = [SelectChoice(n.slug, n.name) for n in teams.list_neighbourhoods(db)]
     form.sites.choices = [SelectChoice(s.code, f"{s.name} ({s.code})")
                           for s in sites.all_sites(db)]
 
@@ -66,11 +116,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
     if not form.is_submitted():
         form.role.data = user.role
         form.active.data = user.active
-        form.ints.data = list(db.exec(
-            select(Neighbourhood.slug).join(UserNeighbourhood).where(
-                UserNeighbourhood.user_id == user.id)))
-        form.sites.data = list(db.exec(
-            select(Site.code).join(UserSite).where(UserSite.user_id == user.id)))
+        form.ints.data, form.sites.data = accounts.scope_codes(db, user=user)
     elif form.validate():
         if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
             form.role.errors = ["You cannot remove your own admin access"]
@@ -143,7 +189,7 @@ def revoke_kiosk(kiosk_id: int) -> ResponseReturnValue:
 @role_required("admin")
 def int_settings(slug: str) -> ResponseReturnValue:
     db = get_session()
-    neighbourhood = db.exec(select(Neighbourhood).where(Neighbourhood.slug == slug)).first()
+    neighbourhood = teams.find_neighbourhood(db, slug=slug)
     if neighbourhood is None:
         abort(404)
     form = IntSettingsForm(obj=neighbourhood)
@@ -158,3 +204,181 @@ def int_settings(slug: str) -> ResponseReturnValue:
         return redirect(url_for("admin.int_settings", slug=slug))
     return render_template("admin/int.html", form=form, neighbourhood=neighbourhood), \
         400 if form.errors else 200
+
+
+# --- schedules -----------------------------------------------------------------------
+
+
+def _schedule_choices(form: ScheduleForm) -> None:
+    db = get_session()
+    form.neighbourhood.choices = [SelectChoice(n.slug, n.name)
+                                  for n in teams.list_neighbourhoods(db)]
+    form.team.choices = [SelectChoice(EVERY_TEAM, "Every team of the INT")] + [
+        SelectChoice(str(team.id), team.name, optgroup=neighbourhood.name)
+        for team, neighbourhood in teams.teams_with_neighbourhoods(db)]
+
+
+def _items_per_pulse() -> int:
+    return int(current_app.extensions["pulse_instruments"]["team-pulse"].items_per_pulse)
+
+
+def _settings(form: ScheduleForm) -> schedules.ScheduleSettings:
+    by_weeks = form.cadence_kind.data == "weeks"
+    return schedules.ScheduleSettings(
+        cadence_kind=form.cadence_kind.data,
+        every_weeks=form.every_weeks.data if by_weeks else None,
+        weekday=form.weekday.data, nth=None if by_weeks else form.nth.data,
+        send_time=form.send_time.data, window_days=form.window_days.data,
+        reminder=form.reminder.data == "yes", quiet_start=form.quiet_start.data,
+        quiet_end=form.quiet_end.data, weekends_allowed=form.weekends_allowed.data,
+        start_date=form.start_date.data, end_date=form.end_date.data,
+    )
+
+
+def _burden_in_words(figures: Burden) -> str:
+    return (f"each person gets {figures.invitations_per_year:.0f} invitations a year and at "
+            f"most {figures.messages_per_year:.0f} messages, and spends about "
+            f"{figures.minutes_per_year:.0f} minutes a year answering")
+
+
+@bp.route("/schedules", methods=["GET", "POST"])
+@role_required("admin")
+def schedule_list() -> ResponseReturnValue:
+    db = get_session()
+    form = ScheduleForm()
+    _schedule_choices(form)
+    figures: Burden | None = None
+    problem: str | None = None
+    if form.validate_on_submit():
+        neighbourhood = teams.find_neighbourhood(db, slug=form.neighbourhood.data)
+        if neighbourhood is None:
+            abort(404)
+        team = None if form.team.data == EVERY_TEAM else db.get(Team, int(form.team.data))
+        if form.team.data != EVERY_TEAM and (team is None
+                                             or team.neighbourhood_id != neighbourhood.id):
+            form.team.errors = [f"{team.name if team else 'That team'} is not a team of "
+                                f"{neighbourhood.name}: choose one of its teams, or every team"]
+        elif form.save.data:
+            try:
+                schedule, figures = schedules.set_schedule(
+                    db, neighbourhood=neighbourhood, team=team, settings=_settings(form),
+                    items_per_pulse=_items_per_pulse(), now=utcnow())
+            except schedules.ScheduleError as error:
+                problem = str(error)
+            else:
+                audit.record(db, user_id=current_user.id, action="schedule.set",
+                             target=str(schedule.id), now=utcnow())
+                db.commit()
+                scope = team.name if team else f"every team of {neighbourhood.name}"
+                flash(f"Saved the schedule for {scope}: {_burden_in_words(figures)}.")
+                return redirect(url_for("admin.schedule_list"))
+        else:
+            try:
+                figures = schedules.check(_settings(form), items_per_pulse=_items_per_pulse(),
+                                          min_gap_days=neighbourhood.invitation_gap_days)
+            except schedules.ScheduleError as error:
+                problem = str(error)
+    rows = [(schedule, neighbourhood, team, programme.cadence_of(schedule).describe())
+            for schedule, neighbourhood, team in schedules.list_schedules(db)]
+    return render_template("admin/schedules.html", form=form, schedules=rows, burden=figures,
+                           problem=problem), 400 if form.errors or problem else 200
+
+
+@bp.post("/schedules/<int:schedule_id>/<any(pause, resume):action>")
+@role_required("admin")
+def schedule_active(schedule_id: int, action: str) -> ResponseReturnValue:
+    db = get_session()
+    try:
+        schedule = schedules.set_active(db, schedule_id=schedule_id, active=action == "resume")
+    except schedules.ScheduleError:
+        abort(404)
+    audit.record(db, user_id=current_user.id, action=f"schedule.{action}",
+                 target=str(schedule_id), now=utcnow())
+    db.commit()
+    # The scheduler catches up a missed opening once, late, if its window has not passed.
+    flash("Resumed: pulses open again when due. One missed while paused opens straight away, "
+          "late, if its window has not passed." if schedule.active else
+          "Paused: no new pulses open until it is resumed. Open pulses carry on.")
+    return redirect(url_for("admin.schedule_list"))
+
+
+# --- rosters ---------------------------------------------------------------------------
+
+
+@bp.route("/roster", methods=["GET", "POST"])
+@role_required("admin")
+def roster_upload() -> ResponseReturnValue:
+    db = get_session()
+    form = RosterForm()
+    form.neighbourhood.choices = [SelectChoice(n.slug, n.name)
+                                  for n in teams.list_neighbourhoods(db)]
+    problems: tuple[roster.RosterRowError, ...] = ()
+    if form.validate_on_submit():
+        neighbourhood = teams.find_neighbourhood(db, slug=form.neighbourhood.data)
+        if neighbourhood is None:
+            abort(404)
+        parsed = roster.parse_roster(
+            form.roster.data.stream,
+            known_teams=roster_import_service.known_teams(db, neighbourhood=neighbourhood))
+        try:
+            report = roster_import_service.import_roster(db, neighbourhood=neighbourhood,
+                                                         parsed=parsed)
+        except roster_import_service.RosterError as error:
+            problems = error.errors
+            db.rollback()
+        else:
+            audit.record(db, user_id=current_user.id, action="roster.import",
+                         target=neighbourhood.slug, now=utcnow(),
+                         detail={"created": report.created, "updated": report.updated})
+            db.commit()
+            flash(f"Imported the roster for {neighbourhood.name}: {report.summary()}.")
+            return redirect(url_for("admin.roster_upload"))
+    return render_template("admin/roster.html", form=form, problems=problems[:PROBLEMS_SHOWN],
+                           more=max(0, len(problems) - PROBLEMS_SHOWN)), \
+        400 if form.errors or problems else 200
+
+
+@bp.get("/roster/sample.csv")
+@role_required("admin")
+def roster_sample() -> ResponseReturnValue:
+    if not ROSTER_SAMPLE.is_file():
+        abort(404)
+    return send_file(ROSTER_SAMPLE, mimetype="text/csv", as_attachment=True,
+                     download_name="roster-sample.csv")
+
+
+# --- messages --------------------------------------------------------------------------
+
+
+def _page() -> int:
+    page = request.args.get("page", 1, type=int)
+    if page is None or page < 1:
+        abort(404)
+    return page
+
+
+@bp.get("/outbox")
+@private_page  # the bodies carry people's personal links
+@role_required("admin")
+def outbox() -> ResponseReturnValue:
+    db = get_session()
+    found = messages.outbox_page(db, number=_page())
+    if found.number > 1 and not found.items:
+        abort(404)
+    configured = bool(current_app.config.get("PULSE_SMTP") or current_app.config.get(
+        "PULSE_NOTIFY"))
+    return render_template("admin/outbox.html", messages=found.items, total=found.total,
+                           page=found.number, pages=found.pages,
+                           counts=dispatch.message_counts(db), configured=configured)
+
+
+@bp.get("/messages")
+@role_required("admin")
+def messages_needing_attention() -> ResponseReturnValue:
+    db = get_session()
+    found = messages.needing_attention(db, number=_page())
+    if found.number > 1 and not found.items:
+        abort(404)
+    return render_template("admin/messages.html", rows=found.items, total=found.total,
+                           page=found.number, pages=found.pages,
+                           counts=dispatch.message_counts(db))

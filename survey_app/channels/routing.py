@@ -6,12 +6,12 @@ goes to the outbox instead, where the admin can read it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from survey_app.channels.base import Channel
+from survey_app.channels.base import Channel, OutgoingMessage
 from survey_app.channels.email import EmailChannel
 from survey_app.channels.outbox import OutboxChannel
 from survey_app.channels.sms import NotifySmsChannel
@@ -40,11 +40,17 @@ class Channels:
 
 
 @contextmanager
-def open_channels(config: Mapping[str, Any]) -> Iterator[Channels]:
-    """The channels the configuration sets up, closed (connections dropped) after use."""
+def open_channels(config: Mapping[str, Any],
+                  on_outbox: Callable[[OutgoingMessage], None] | None = None
+                  ) -> Iterator[Channels]:
+    """The channels the configuration sets up, closed (connections dropped) after use.
+
+    ``on_outbox`` sees each message that lands in the development outbox (the
+    scheduler prints them, so ``make run`` shows what would have been sent).
+    """
     email = EmailChannel(config["PULSE_SMTP"]) if config.get("PULSE_SMTP") else None
     sms = NotifySmsChannel(config["PULSE_NOTIFY"]) if config.get("PULSE_NOTIFY") else None
-    outbox = OutboxChannel() if email is None and sms is None else None
+    outbox = OutboxChannel(on_outbox) if email is None and sms is None else None
     try:
         yield Channels(email=email, sms=sms, outbox=outbox)
     finally:

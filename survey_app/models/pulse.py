@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from survey_app.models.base import utc_column
@@ -76,14 +76,16 @@ class TeamMembership(SQLModel, table=True):
     """A staff member's place in a team; a person may belong to several teams."""
 
     __tablename__ = "team_membership"
+    # Inviting walks a team's members in id order, a batch at a time.
+    __table_args__ = (Index("ix_team_membership_team_id_staff_member_id", "team_id",
+                            "staff_member_id"),)
 
     staff_member_id: int = Field(
         sa_column=Column(Integer, ForeignKey("staff_member.id", ondelete="CASCADE"),
                          primary_key=True)
     )
     team_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("team.id", ondelete="CASCADE"), primary_key=True,
-                         index=True)
+        sa_column=Column(Integer, ForeignKey("team.id", ondelete="CASCADE"), primary_key=True)
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from survey_app.models.base import utc_column
@@ -56,6 +56,8 @@ class Schedule(SQLModel, table=True):
 
 class Message(SQLModel, table=True):
     __tablename__ = "message"
+    # The dispatcher's query: pending messages by due time.
+    __table_args__ = (Index("ix_message_status_due_at", "status", "due_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     wave_id: int = Field(
@@ -70,10 +72,10 @@ class Message(SQLModel, table=True):
     kind: str = Field(max_length=16)
     channel: str = Field(max_length=16)
     address: str = Field(max_length=254)
-    status: str = Field(default="pending", max_length=16, index=True)
+    status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     # Not before this moment (quiet hours, retry backoff).
-    due_at: datetime = Field(sa_column=utc_column(nullable=False, index=True))
+    due_at: datetime = Field(sa_column=utc_column(nullable=False))
     sending_since: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     failure_reason: str | None = Field(default=None, max_length=500)

@@ -135,3 +135,13 @@ def recordable_sites(session: Session, *, user: User) -> list[Site]:
         own = set(session.exec(select(UserSite.site_id).where(UserSite.user_id == user.id)))
         query = query.where(col(Site.id).in_(own) | col(Site.neighbourhood_id).in_(ints))
     return list(session.exec(query))
+
+
+def scope_codes(session: Session, *, user: User) -> tuple[list[str], list[str]]:
+    """The slugs of the user's INTs and the codes of their sites."""
+    ints = list(session.exec(
+        select(Neighbourhood.slug).join(UserNeighbourhood).where(
+            UserNeighbourhood.user_id == user.id)))
+    site_codes = list(session.exec(
+        select(Site.code).join(UserSite).where(UserSite.user_id == user.id)))
+    return ints, site_codes

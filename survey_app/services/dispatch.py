@@ -69,11 +69,14 @@ def mark_interrupted_unknown(session: Session) -> int:
 
 
 def dispatch(session: Session, *, channels: Channels, now: datetime,
+             unsubscribe_link: Callable[[int], str] | None = None,
              batch_size: int = BATCH_SIZE, after_send: AfterSend | None = None) -> DispatchReport:
     """Send every message due at ``now``, a batch at a time. Commits per batch.
 
-    ``after_send`` is called between sending a message and recording it (a
-    fault-injection point for tests of a crash mid-dispatch).
+    ``unsubscribe_link`` gives a person's stop-reminders link (sent as the
+    email List-Unsubscribe header). ``after_send`` is called between sending a
+    message and recording it (a fault-injection point for tests of a crash
+    mid-dispatch).
     """
     report = DispatchReport(marked_unknown=mark_interrupted_unknown(session))
     quiet_cache: dict[int | None, QuietHours] = {}
@@ -106,7 +109,7 @@ def dispatch(session: Session, *, channels: Channels, now: datetime,
         session.commit()
         for message in ready:
             _send_and_record(message, channels=channels, now=now, report=report,
-                             after_send=after_send)
+                             after_send=after_send, unsubscribe_link=unsubscribe_link)
             session.add(message)
         session.commit()
 
@@ -127,7 +130,8 @@ def _next_batch(session: Session, *, now: datetime, batch_size: int,
 
 
 def _send_and_record(message: Message, *, channels: Channels, now: datetime,
-                     report: DispatchReport, after_send: AfterSend | None) -> None:
+                     report: DispatchReport, after_send: AfterSend | None,
+                     unsubscribe_link: Callable[[int], str] | None) -> None:
     channel = channels.by_name(message.channel)
     if channel is None:
         result = SendResult.failed(f"The {message.channel} channel is no longer configured.",
@@ -137,6 +141,8 @@ def _send_and_record(message: Message, *, channels: Channels, now: datetime,
             to=message.address, subject=message.subject, text=message.body_text or "",
             html=message.body_html, kind=message.kind,  # type: ignore[arg-type]
             reference=f"pulse-message-{message.id}",
+            unsubscribe_link=unsubscribe_link(message.staff_member_id)
+            if unsubscribe_link else None,
         ))
     if after_send is not None:
         after_send(message, result)

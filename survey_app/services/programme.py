@@ -35,7 +35,7 @@ from survey_app.models import (
 )
 from survey_app.services import lease, rotation, tokens
 from survey_app.services.cadence import Cadence, next_allowed, occurrences, reminder_time
-from survey_app.services.clock import LONDON, as_utc
+from survey_app.services.clock import LONDON, as_utc, local_date
 from survey_app.services.dispatch import AfterSend, DispatchReport, dispatch, quiet_hours_of
 from survey_app.services.instruments import ensure_version
 from survey_app.services.waves import close_due_waves
@@ -89,7 +89,8 @@ def tick(session: Session, *, now: datetime, instrument: Instrument, channels: C
         report.reminders = queue_due_reminders(session, now=now, channels=channels, links=links)
         report.closed = close_due_waves(session, now=now)
         session.commit()
-        report.dispatch = dispatch(session, channels=channels, now=now, after_send=after_send)
+        report.dispatch = dispatch(session, channels=channels, now=now, after_send=after_send,
+                                   unsubscribe_link=links.unsubscribe_link)
         return report
     finally:
         session.rollback()
@@ -180,7 +181,10 @@ def _invite_all(session: Session, *, wave: Wave, now: datetime, channels: Channe
         return
     quiet = quiet_hours_of(schedule)
     send_at = next_allowed(now, quiet)
-    gap_start = now - timedelta(days=neighbourhood.invitation_gap_days)
+    # The gap counts calendar days in England, so a pulse every 3 weeks at 09:00
+    # is not refused for being an hour short across a clock change.
+    first_allowed_day = local_date(now) - timedelta(days=neighbourhood.invitation_gap_days - 1)
+    gap_start = datetime.combine(first_allowed_day, time.min, LONDON)
     last_id = 0
     while True:
         members = session.exec(
@@ -211,7 +215,7 @@ def _eligible(session: Session, *, wave: Wave, members: Sequence[StaffMember],
     invited_recently = set(session.exec(
         select(Invitation.staff_member_id).join(Wave, col(Wave.id) == col(Invitation.wave_id))
         .where(col(Invitation.staff_member_id).in_(ids))
-        .where(or_(col(Wave.id) == wave.id, col(Wave.opens_at) > gap_start))
+        .where(or_(col(Wave.id) == wave.id, col(Wave.opens_at) >= gap_start))
     ).all())
     candidates = [m for m in members if m.id not in invited_recently]
     turn = _team_turns(session, wave=wave, member_ids=[m.id or 0 for m in candidates])

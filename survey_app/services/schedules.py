@@ -109,3 +109,13 @@ def list_schedules(session: Session) -> list[tuple[Schedule, Neighbourhood, Team
         .order_by(col(Neighbourhood.slug), col(Schedule.id))
     ).all()
     return [(schedule, neighbourhood, team) for schedule, neighbourhood, team in rows]
+
+
+def set_active(session: Session, *, schedule_id: int, active: bool) -> Schedule:
+    """Pause or resume a schedule. Raises :class:`ScheduleError` if there is none."""
+    schedule = session.get(Schedule, schedule_id)
+    if schedule is None:
+        raise ScheduleError(f"No schedule {schedule_id}")
+    schedule.active = active
+    session.add(schedule)
+    return schedule

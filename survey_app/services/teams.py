@@ -77,3 +77,16 @@ def current_members(session: Session, *, team_id: int, on: date) -> list[StaffMe
             .order_by(col(StaffMember.id))
         )
     )
+
+
+def list_neighbourhoods(session: Session) -> list[Neighbourhood]:
+    return list(session.exec(select(Neighbourhood).order_by(col(Neighbourhood.name))))
+
+
+def teams_with_neighbourhoods(session: Session) -> list[tuple[Team, Neighbourhood]]:
+    rows = session.exec(
+        select(Team, Neighbourhood)
+        .join(Neighbourhood, col(Neighbourhood.id) == col(Team.neighbourhood_id))
+        .order_by(col(Neighbourhood.name), col(Team.name))
+    ).all()
+    return [(team, neighbourhood) for team, neighbourhood in rows]

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, insert, update
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, and_, col, func, or_, select
 
 from questionnaires import Instrument
 from survey_app.models import (
     Invitation,
     ItemAnswer,
+    Message,
     Neighbourhood,
     Response,
     StaffMember,
@@ -192,6 +193,8 @@ def _reshuffle_responses(session: Session, *, wave_id: int | None) -> None:
 
 def _rewrite_invitations(session: Session, *, wave_id: int | None) -> None:
     ids = list(session.exec(select(Invitation.id).where(Invitation.wave_id == wave_id)))
+    if not ids:
+        return
     random.SystemRandom().shuffle(ids)
     # One statement per row, in random order: on PostgreSQL each UPDATE writes a
     # new tuple at the end of the heap, so the table's physical order becomes
@@ -204,8 +207,11 @@ def _rewrite_invitations(session: Session, *, wave_id: int | None) -> None:
     )
 
 
-def issue_codes(session: Session, *, wave_id: int, now: datetime) -> list[tuple[StaffMember, str]]:
-    """New printable codes for the wave's invitees who have no email and no mobile.
+def issue_codes(session: Session, *, wave_id: int, now: datetime,
+                unreached: bool = False) -> list[tuple[StaffMember, str]]:
+    """New printable codes for the wave's invitees who have no email and no mobile, and
+    with ``unreached`` also for those none of whose messages is known to have gone
+    (every one failed or unknown).
 
     Codes already printed for these people stop working (only the newest card
     is valid). Nobody who has answered gets a card.
@@ -218,12 +224,19 @@ def issue_codes(session: Session, *, wave_id: int, now: datetime) -> list[tuple[
     wave = get_wave(session, wave_id=wave_id)
     if not is_open(wave, now):
         raise WaveError(f"Wave {wave_id} is closed: codes can only be made for an open wave.")
+    no_address = and_(or_(col(StaffMember.email).is_(None), StaffMember.email == ""),
+                      or_(col(StaffMember.mobile).is_(None), StaffMember.mobile == ""))
+    messages = select(Message.id).where(col(Message.wave_id) == wave_id,
+                                        col(Message.staff_member_id) == col(StaffMember.id))
+    not_reached = and_(
+        messages.where(col(Message.status).in_(("failed", "unknown"))).exists(),
+        ~messages.where(col(Message.status).in_(("sent", "pending", "sending"))).exists(),
+    )
     rows = session.exec(
         select(Invitation, StaffMember)
         .join(StaffMember, col(StaffMember.id) == col(Invitation.staff_member_id))
         .where(Invitation.wave_id == wave_id, col(Invitation.used).is_(False))
-        .where(or_(col(StaffMember.email).is_(None), StaffMember.email == ""))
-        .where(or_(col(StaffMember.mobile).is_(None), StaffMember.mobile == ""))
+        .where(or_(no_address, not_reached) if unreached else no_address)
         .order_by(col(StaffMember.name))
     ).all()
     issued = []

@@ -138,3 +138,26 @@ def test_demo_links_open_a_new_wave_once_the_demo_wave_has_closed(runner, sessio
     second = re.search(r"demo wave (\d+)", result.output)
     assert int(second.group(1)) != wave.id
     assert len(re.findall(r"http://pulse.test/p/\S+", result.output)) == 2
+
+
+def test_code_cards_for_people_whose_messages_did_not_arrive(runner, session, open_wave,
+                                                             tmp_path):
+    from survey_app.models import Message, StaffMember
+    from survey_app.services.clock import utcnow
+
+    wave = open_wave(size=3)
+    people = session.exec(select(StaffMember).order_by(StaffMember.id)).all()
+    for member, status in zip(people, ("unknown", "failed", "sent"), strict=True):
+        session.add(Message(wave_id=wave.wave_id, staff_member_id=member.id, kind="invitation",
+                            channel="email", address=member.email, status=status,
+                            due_at=utcnow(), subject="Pulse", created_at=utcnow()))
+    session.commit()
+    plain = tmp_path / "plain.html"
+    runner.invoke(args=["wave", "codes", str(wave.wave_id), "--output", str(plain)])
+    assert "class=\"code\"" not in plain.read_text()  # everyone has an email address
+    cards = tmp_path / "cards.html"
+    result = runner.invoke(args=["wave", "codes", str(wave.wave_id), "--unreached",
+                                 "--output", str(cards)])
+    assert result.exit_code == 0, result.output
+    html = cards.read_text()
+    assert people[0].name in html and people[1].name in html and people[2].name not in html

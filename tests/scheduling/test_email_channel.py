@@ -4,14 +4,9 @@ receives, and how each kind of failure is recorded."""
 from __future__ import annotations
 
 import shutil
-import socket
 import ssl
 import subprocess
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
@@ -29,75 +24,13 @@ from survey_app.channels.email import (
 )
 from survey_app.channels.templates import invitation_message, reminder_message
 from survey_app.config import ConfigError
+from tests.scheduling.conftest import ServerFactory, free_port
 
 FROM = "Riverside INT pulse <pulse@riverside-int.example>"
 TO = "ada.fernbrook@riverside-int.example"
 LINK = "https://pulse.riverside-int.example/p/q8XvZ2mB7kR4tYw1nH6sLc3uJ9dE0fGa"
 UNSUBSCRIBE = "https://pulse.riverside-int.example/reminders/off/Kp3Wq9Zx"
 CLOSES = datetime(2026, 12, 15, 9, 0, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Recorder:
-    """An aiosmtpd handler that keeps what it receives, or refuses as told."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-        self.peers: list[object] = []
-        self.rcpt_reply: str | None = None
-        self.data_reply: str | None = None
-
-    async def handle_RCPT(self, server: SMTPServer, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTPServer, session: Session,
-                          envelope: Envelope) -> str:
-        if self.data_reply:
-            return self.data_reply
-        self.envelopes.append(envelope)
-        self.peers.append(session.peer)
-        return "250 Message accepted for delivery"
-
-    def received(self, index: int = -1) -> EmailMessage:
-        content = self.envelopes[index].original_content
-        assert isinstance(content, bytes)
-        parsed = message_from_bytes(content, policy=default_policy)
-        assert isinstance(parsed, EmailMessage)
-        return parsed
-
-
-ServerFactory = Callable[..., tuple[Controller, Recorder]]
-
-
-@pytest.fixture
-def start_server() -> Iterator[ServerFactory]:
-    """Starts SMTP servers on 127.0.0.1 (a free port unless given) and stops them after."""
-    controllers: list[Controller] = []
-
-    def start(port: int | None = None, recorder: Recorder | None = None,
-              **options: Any) -> tuple[Controller, Recorder]:
-        recorder = recorder or Recorder()
-        controller = Controller(recorder, hostname="127.0.0.1", port=port or free_port(),
-                                **options)
-        controller.start()
-        controllers.append(controller)
-        return controller, recorder
-
-    yield start
-    for controller in controllers:
-        try:
-            controller.stop()
-        except AssertionError:
-            pass  # already stopped by the test
 
 
 def settings_for(controller: Controller, **overrides: Any) -> SmtpSettings:

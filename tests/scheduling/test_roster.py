@@ -16,7 +16,7 @@ from survey_app.services.roster import (
     parse_roster_date,
 )
 
-SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "roster-sample.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "survey_app" / "static" / "roster-sample.csv"
 HEADER = "Employee Number,Full Name,Work Email,Mobile,Team,Staff Group,Start Date,Leave Date"
 TEAMS = {
     "district-nursing": "district-nursing", "district nursing": "district-nursing",

@@ -3,14 +3,9 @@ Notify API that records requests and answers as Notify's documentation shows."""
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
@@ -20,85 +15,18 @@ from survey_app.channels.base import MAX_REASON, OutgoingMessage
 from survey_app.channels.sms import NotifySettings, NotifySmsChannel, notify_settings_from_env
 from survey_app.channels.templates import SMS_TEXT_LIMIT, invitation_message
 from survey_app.config import ConfigError
-
-# A syntactically valid fake key: {key_name}-{service_id}-{secret_key}.
-SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
-SECRET = "3d844edf-8d35-48ac-975b-e847b4f122b0"
-API_KEY = f"pulse_test-{SERVICE_ID}-{SECRET}"
-INVITATION_TEMPLATE = "f33517ff-2a88-4f6e-b855-c550268ce08a"
-REMINDER_TEMPLATE = "ceb50d92-100d-4b8b-b559-14fa3b091cda"
-LINK = "https://pulse.riverside-int.example/p/q8XvZ2mB7kR4tYw1nH6sLc3uJ9dE0fGa"
-CLOSES = datetime(2026, 12, 15, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class Reply:
-    status: int
-    body: dict[str, Any] | None = None
-
-
-@dataclass
-class FakeNotify:
-    """What the stand-in received, and the replies it will give, in order."""
-
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    replies: list[Reply] = field(default_factory=list)
-
-
-def created(request: dict[str, Any]) -> Reply:
-    """Notify's documented 201 for POST /v2/notifications/sms."""
-    notification_id = str(uuid.uuid4())
-    body = request["json"]
-    return Reply(201, {
-        "id": notification_id,
-        "reference": body.get("reference"),
-        "content": {"body": body["personalisation"]["message"], "from_number": "RiversideINT"},
-        "uri": f"https://api.notifications.service.gov.uk/v2/notifications/{notification_id}",
-        "template": {
-            "id": body["template_id"], "version": 1,
-            "uri": f"https://api.notifications.service.gov.uk/v2/template/{body['template_id']}",
-        },
-    })
-
-
-def error(status: int, kind: str, message: str) -> Reply:
-    return Reply(status, {"status_code": status, "errors": [{"error": kind, "message": message}]})
-
-
-@pytest.fixture
-def notify() -> Iterator[FakeNotify]:
-    state = FakeNotify(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            length = int(self.headers.get("Content-Length", 0))
-            request = {"method": "POST", "path": self.path, "headers": dict(self.headers),
-                       "json": json.loads(self.rfile.read(length))}
-            state.requests.append(request)
-            reply = state.replies.pop(0) if state.replies else created(request)
-            if reply.status == 201 and reply.body is None:
-                reply = created(request)
-            payload = json.dumps(reply.body).encode()
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output quiet
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    # A short poll interval so that shutdown() returns quickly.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join()
+from tests.scheduling.conftest import (
+    API_KEY,
+    CLOSES,
+    INVITATION_TEMPLATE,
+    LINK,
+    REMINDER_TEMPLATE,
+    SECRET,
+    SERVICE_ID,
+    FakeNotify,
+    Reply,
+    error,
+)
 
 
 @pytest.fixture

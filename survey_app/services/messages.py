@@ -1,0 +1,62 @@
+"""Reading the message log for admins: the development outbox, and what needs attention."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, func, select
+
+from survey_app.models import Message, StaffMember, Team, Wave
+
+PAGE_SIZE = 50
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    number: int
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+
+def outbox_page(session: Session, *, number: int, size: int = PAGE_SIZE) -> Page[Message]:
+    """Development-outbox messages, newest first (bodies included: they are the outbox)."""
+    in_outbox = col(Message.channel) == "outbox"
+    total = session.exec(select(func.count()).select_from(Message).where(in_outbox)).one()
+    items = session.exec(
+        select(Message).where(in_outbox)
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .offset((number - 1) * size).limit(size)
+    ).all()
+    return Page(list(items), int(total), number, size)
+
+
+def needing_attention(session: Session, *, number: int, size: int = PAGE_SIZE) -> Page[Any]:
+    """Failed and unknown messages with their wave, team and person, newest first.
+
+    Named columns only: a body (with its personal link) is never read here.
+    """
+    needing = col(Message.status).in_(("failed", "unknown"))
+    total = session.exec(select(func.count()).select_from(Message).where(needing)).one()
+    # Columns added in two steps: the select() overloads stop at ten.
+    rows = session.execute(
+        sa_select(col(Message.id), col(Message.status), col(Message.kind),
+                  col(Message.channel), col(Message.address), col(Message.attempts))
+        .add_columns(col(Message.failure_reason), col(Message.created_at), col(Wave.id),
+                     col(Team.name), col(StaffMember.name))
+        .join(Wave, col(Wave.id) == col(Message.wave_id))
+        .join(Team, col(Team.id) == col(Wave.team_id))
+        .join(StaffMember, col(StaffMember.id) == col(Message.staff_member_id))
+        .where(needing)
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .offset((number - 1) * size).limit(size)
+    ).all()
+    return Page(list(rows), int(total), number, size)
