@@ -290,29 +290,16 @@ def scheduler_run() -> None:
               "zone it is UK time (e.g. 2026-12-01T09:00).")
 def scheduler_tick(at: str | None) -> None:
     """Do, once, whatever is due now (or --at a chosen time)."""
-    import os
-
     from survey_app.scheduler import run_tick
 
-    now = _parse_at(at) if at else utcnow()
-    after_send = None
-    crash_after = os.environ.get("PULSE_FAULT_EXIT_AFTER_SENDS")
-    if crash_after:  # fault injection for the crash-mid-dispatch test
-        sent = {"count": 0}
-
-        def after_send(_message: object, _result: object) -> None:
-            sent["count"] += 1
-            if sent["count"] >= int(crash_after):
-                os._exit(70)
-
-    report = run_tick(current_app._get_current_object(), now=now,  # type: ignore[attr-defined]
-                      after_send=after_send)
+    now = parse_uk_time(at) if at else utcnow()
+    report = run_tick(current_app._get_current_object(), now=now)  # type: ignore[attr-defined]
     click.echo(f"Tick at {now:%Y-%m-%d %H:%M} UTC: {report.summary()}.")
     for failure in report.dispatch.failures:
         click.echo(f"  failed: {failure}")
 
 
-def _parse_at(text: str) -> datetime:
+def parse_uk_time(text: str) -> datetime:
     from datetime import UTC
 
     from survey_app.services.clock import LONDON

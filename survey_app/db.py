@@ -30,14 +30,18 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}
+            url, connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = 5
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    # hide_parameters: a database error must never write answers or pseudonyms
+    # into a log.
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args,
+                         hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

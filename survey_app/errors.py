@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import traceback
+
+from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from survey_app.logs import mask_secrets
 
 MESSAGES = {
     400: ("Something was wrong with that request", "Go back, reload the page and try again."),
@@ -39,6 +43,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> ResponseReturnValue:
-        app.logger.exception("unhandled error: %s", type(error).__name__)
+        # The type and where it happened, never the message: messages can carry
+        # what someone typed (an answer, an NHS number).
+        frame = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
+        where = f"{frame[0].filename}:{frame[0].lineno}" if frame else "unknown"
+        app.logger.error("unhandled %s at %s on %s", type(error).__name__, where,
+                         mask_secrets(request.path))
         title, advice = MESSAGES[500]
         return render_template("error.html", title=title, advice=advice), 500

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Mapping
 
 from flask import Flask, Response, g, request
 
@@ -29,9 +30,13 @@ class MaskSecretsFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = mask_secrets(record.msg)
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(mask_secrets(a) if isinstance(a, str) else a for a in args)
+        if isinstance(record.args, Mapping):
+            # Gunicorn's access log formats from a dict of "atoms".
+            record.args = {key: mask_secrets(value) if isinstance(value, str) else value
+                           for key, value in record.args.items()}
+        elif isinstance(record.args, tuple):
+            record.args = tuple(mask_secrets(a) if isinstance(a, str) else a
+                                for a in record.args)
         return True
 
 

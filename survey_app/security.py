@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, Response, make_response
+from flask import Flask, Request, Response, make_response, request
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -28,7 +28,35 @@ def private_page(view: Callable[..., Any]) -> Callable[..., Response]:
     return wrapper
 
 
+PRIVATE_PREFIXES = ("/p/", "/unsubscribe/")
+
+
+def _has_nul(request: Request) -> bool:
+    values = [request.path, *request.args.values(), *request.form.values()]
+    return any("\x00" in value for value in values)
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul() -> Response | None:
+        # PostgreSQL cannot store NUL in text, and no person types one: refuse it
+        # clearly rather than fail deep in the database.
+        if _has_nul(request):
+            response = make_response(
+                "That input contains a character Pulse cannot accept (NUL). "
+                "Please go back and try again.", 400)
+            response.mimetype = "text/plain"
+            return response
+        return None
+
+    @app.after_request
+    def _private_errors(response: Response) -> Response:
+        # Error pages (404, 405, 429) under link paths bypass @private_page.
+        if request.path.startswith(PRIVATE_PREFIXES):
+            response.headers["Referrer-Policy"] = "no-referrer"
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers

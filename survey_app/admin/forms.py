@@ -35,7 +35,9 @@ class UserScopeForm(FlaskForm):
 
 
 class NewUserForm(UserScopeForm):
-    email = EmailField("Email address", validators=[InputRequired("Enter an email address")])
+    email = EmailField("Email address", validators=[
+        InputRequired("Enter an email address"),
+        Length(max=254, message="An email address has at most 254 characters")])
     password = PasswordField("First password",
                              validators=[InputRequired("Enter a first password")])
 

@@ -90,8 +90,8 @@ def users() -> ResponseReturnValue:
                 site_codes=form.sites.data or [],
             )
         except accounts.AccountError as error:
-            target = form.password if "password" in str(error) else form.email
-            target.errors = [str(error)]
+            db.rollback()  # the user may have been flushed before the scopes failed
+            form[error.field or "email"].errors = [str(error)]
         else:
             audit.record(db, user_id=current_user.id, action="users.create", target=user.email,
                          now=utcnow())
@@ -103,7 +103,7 @@ def users() -> ResponseReturnValue:
         400 if form.errors else 200
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<int(max=2147483647):user_id>", methods=["GET", "POST"])
 @role_required("admin")
 def edit_user(user_id: int) -> ResponseReturnValue:
     db = get_session()
@@ -118,28 +118,24 @@ def edit_user(user_id: int) -> ResponseReturnValue:
         form.active.data = user.active
         form.ints.data, form.sites.data = accounts.scope_codes(db, user=user)
     elif form.validate():
-        if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
-            form.role.errors = ["You cannot remove your own admin access"]
+        try:
+            accounts.update_user(db, user=user, role=form.role.data, active=form.active.data,
+                                 neighbourhood_slugs=form.ints.data or [],
+                                 site_codes=form.sites.data or [], acting_user_id=current_user.id)
+        except accounts.AccountError as error:
+            db.rollback()
+            form[error.field or "role"].errors = [str(error)]
         else:
-            user.role = form.role.data
-            user.active = form.active.data
-            try:
-                accounts.set_scopes(db, user=user, neighbourhood_slugs=form.ints.data or [],
-                                    site_codes=form.sites.data or [])
-            except accounts.AccountError as error:
-                form.ints.errors = [str(error)]
-            else:
-                audit.record(db, user_id=current_user.id, action="users.update",
-                             target=user.email, now=utcnow())
-                db.commit()
-                flash(f"Saved {user.email}.")
-                return redirect(url_for("admin.users"))
-        db.rollback()
+            audit.record(db, user_id=current_user.id, action="users.update",
+                         target=user.email, now=utcnow())
+            db.commit()
+            flash(f"Saved {user.email}.")
+            return redirect(url_for("admin.users"))
     return render_template("admin/user.html", form=form, reset=reset, user=user), \
         400 if form.errors else 200
 
 
-@bp.post("/users/<int:user_id>/password")
+@bp.post("/users/<int(max=2147483647):user_id>/password")
 @role_required("admin")
 def reset_password(user_id: int) -> ResponseReturnValue:
     db = get_session()
@@ -170,7 +166,7 @@ def kiosks() -> ResponseReturnValue:
     return render_template("admin/kiosks.html", kiosks=sites.list_kiosks(get_session()))
 
 
-@bp.post("/kiosks/<int:kiosk_id>/revoke")
+@bp.post("/kiosks/<int(max=2147483647):kiosk_id>/revoke")
 @role_required("admin")
 def revoke_kiosk(kiosk_id: int) -> ResponseReturnValue:
     db = get_session()
@@ -284,7 +280,7 @@ def schedule_list() -> ResponseReturnValue:
                            problem=problem), 400 if form.errors or problem else 200
 
 
-@bp.post("/schedules/<int:schedule_id>/<any(pause, resume):action>")
+@bp.post("/schedules/<int(max=2147483647):schedule_id>/<any(pause, resume):action>")
 @role_required("admin")
 def schedule_active(schedule_id: int, action: str) -> ResponseReturnValue:
     db = get_session()
@@ -352,7 +348,8 @@ def roster_sample() -> ResponseReturnValue:
 
 def _page() -> int:
     page = request.args.get("page", 1, type=int)
-    if page is None or page < 1:
+    # Database integers stop at 2**31: a larger page number is simply not a page.
+    if page is None or not 1 <= page <= 1_000_000:
         abort(404)
     return page
 

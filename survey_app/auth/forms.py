@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Length
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", validators=[InputRequired("Enter your email address")])
+    email = EmailField("Email address", validators=[
+        InputRequired("Enter your email address"),
+        Length(max=254, message="An email address has at most 254 characters")])
     password = PasswordField("Password", validators=[InputRequired("Enter your password")])
 
 

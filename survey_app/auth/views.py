@@ -88,8 +88,7 @@ def change_password() -> ResponseReturnValue:
             accounts.change_password(db, user=current_user.user, current=form.current.data,
                                      new=form.new.data)
         except accounts.AccountError as error:
-            target = form.current if "current" in str(error) else form.new
-            target.errors = [str(error)]
+            (form.current if error.field == "current" else form.new).errors = [str(error)]
         else:
             audit.record(db, user_id=current_user.id, action="auth.password_change", now=utcnow())
             db.commit()

@@ -123,7 +123,3 @@ class CodeForm(FlaskForm):
         validators=[InputRequired(message="Enter the code from your card")],
         filters=[_strip],
     )
-
-
-class UnsubscribeForm(FlaskForm):
-    """Just the CSRF token: the signed link names the person."""

@@ -10,20 +10,17 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.db import get_session
 from survey_app.extensions import csrf, limiter
-from survey_app.models import StaffMember
 from survey_app.pulse.forms import (
     CodeForm,
     PulseForm,
-    UnsubscribeForm,
     build_pulse_form,
     completion_seconds,
     read_shown,
     sign_shown,
 )
 from survey_app.security import private_page
-from survey_app.services import responses, tokens
+from survey_app.services import programme, responses, tokens
 from survey_app.services.clock import utcnow
-from survey_app.services.programme import read_unsubscribe
 from survey_app.services.responses import LinkState, PulseLink
 
 bp = Blueprint("pulse", __name__)
@@ -68,6 +65,8 @@ def answer(secret: str) -> ResponseReturnValue:
     if link is None:
         abort(404)
     state = link.state(utcnow())
+    if state is LinkState.NOT_YET_OPEN:
+        return render_template("pulse/not_yet_open.html", link=link), 403
     if state is LinkState.CLOSED:
         return render_template("pulse/closed.html", link=link), 410
     if state is LinkState.ANSWERED:
@@ -88,8 +87,13 @@ def answer(secret: str) -> ResponseReturnValue:
         session, link=link, items_shown=shown.item_ids, answers=answers,
         completion_seconds=completion_seconds(shown.rendered_at),
     )
-    if not stored:  # another request spent this link a moment ago
+    if not stored:  # spent by another request a moment ago, or the wave just closed
         session.rollback()
+        session.expire_all()
+        current = responses.find_link(session, secret=secret)
+        if current is not None and (current.wave.closed_at is not None
+                                    or current.state(utcnow()) is LinkState.CLOSED):
+            return render_template("pulse/closed.html", link=link), 410
         return render_template("pulse/answered.html", link=link), 410
     session.commit()
     return redirect(url_for("pulse.thanks", int_slug=link.neighbourhood.slug,
@@ -142,19 +146,18 @@ def thanks(int_slug: str, team_slug: str) -> ResponseReturnValue:
 
 
 @bp.route("/unsubscribe/<signed>", methods=["GET", "POST"])
+@csrf.exempt  # the signed link is the authority, and mail clients' one-click posts carry no token
 @private_page
 def unsubscribe(signed: str) -> ResponseReturnValue:
-    """Stop reminders for one person. A GET only asks (mail scanners follow links)."""
+    """Stop reminders for one person. A GET only asks (mail scanners follow links);
+    a POST, from the page's button or a mail client's one-click (RFC 8058), does it."""
     session = get_session()
-    member_id = read_unsubscribe(current_app.config["SECRET_KEY"], signed)
-    member = session.get(StaffMember, member_id) if member_id is not None else None
+    member = programme.member_from_unsubscribe(session, secret_key=current_app.config[
+        "SECRET_KEY"], signed=signed)
     if member is None:
         abort(404)
-    form = UnsubscribeForm()
-    if form.validate_on_submit():
-        member.reminders_opt_out = True
-        session.add(member)
+    if request.method == "POST":
+        programme.opt_out_of_reminders(session, member=member)
         session.commit()
         return render_template("pulse/unsubscribed.html")
-    return render_template("pulse/unsubscribe.html", form=form,
-                           already=member.reminders_opt_out), 400 if form.errors else 200
+    return render_template("pulse/unsubscribe.html", already=member.reminders_opt_out)

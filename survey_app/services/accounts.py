@@ -19,7 +19,11 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 class AccountError(ValueError):
-    """A user-facing problem with an account request."""
+    """A user-facing problem with an account request; ``field`` names the form field."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def normalise_email(email: str) -> str:
@@ -28,20 +32,22 @@ def normalise_email(email: str) -> str:
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters",
+                           field="password")
 
 
 def create_user(session: Session, *, email: str, password: str, role: str, now: datetime,
                 neighbourhood_slugs: Sequence[str] = (), site_codes: Sequence[str] = ()) -> User:
     """Create a user with scopes. Raises :class:`AccountError` for bad input."""
     email = normalise_email(email)
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise AccountError(f"'{email}' is not an email address")
+    if "@" not in email or email.startswith("@") or email.endswith("@") or len(email) > 254:
+        raise AccountError("Enter a real email address (at most 254 characters)",
+                           field="email")
     if role not in ROLES:
-        raise AccountError(f"Role must be one of {', '.join(ROLES)}")
+        raise AccountError(f"Role must be one of {', '.join(ROLES)}", field="role")
     check_password_rules(password)
     if session.exec(select(User).where(User.email == email)).first() is not None:
-        raise AccountError(f"There is already a user {email}")
+        raise AccountError(f"There is already a user {email}", field="email")
     user = User(email=email, password_hash=_hasher.hash(password), role=role, created_at=now)
     session.add(user)
     session.flush()
@@ -57,18 +63,19 @@ def set_scopes(session: Session, *, user: User, neighbourhood_slugs: Sequence[st
     for slug in neighbourhood_slugs:
         found = session.exec(select(Neighbourhood).where(Neighbourhood.slug == slug)).first()
         if found is None:
-            raise AccountError(f"No INT '{slug}'")
+            raise AccountError(f"No INT '{slug}'", field="ints")
         neighbourhoods.append(found)
     sites = []
     for code in site_codes:
         site = session.exec(select(Site).where(Site.code == code.upper())).first()
         if site is None:
-            raise AccountError(f"No site '{code}'")
+            raise AccountError(f"No site '{code}'", field="sites")
         sites.append(site)
     if user.role == "recorder" and not neighbourhoods and not sites:
-        raise AccountError("A recorder needs at least one site or INT to record for")
+        raise AccountError("A recorder needs at least one site or INT to record for",
+                           field="sites")
     if user.role == "lead" and not neighbourhoods:
-        raise AccountError("A lead needs at least one INT")
+        raise AccountError("A lead needs at least one INT", field="ints")
     session.execute(delete(UserNeighbourhood).where(col(UserNeighbourhood.user_id) == user.id))
     session.execute(delete(UserSite).where(col(UserSite.user_id) == user.id))
     for neighbourhood in neighbourhoods:
@@ -80,6 +87,21 @@ def set_scopes(session: Session, *, user: User, neighbourhood_slugs: Sequence[st
 
 def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(col(User.role), col(User.email))))
+
+
+def update_user(session: Session, *, user: User, role: str, active: bool,
+                neighbourhood_slugs: Sequence[str], site_codes: Sequence[str],
+                acting_user_id: int | None) -> None:
+    """Change a user's role, status and scopes. Raises :class:`AccountError`."""
+    if user.id == acting_user_id and (role != "admin" or not active):
+        raise AccountError("You cannot remove your own admin access", field="role")
+    if role not in ROLES:
+        raise AccountError(f"Role must be one of {', '.join(ROLES)}", field="role")
+    user.role = role
+    user.active = active
+    session.add(user)
+    set_scopes(session, user=user, neighbourhood_slugs=neighbourhood_slugs,
+               site_codes=site_codes)
 
 
 def authenticate(session: Session, *, email: str, password: str) -> User | None:
@@ -99,7 +121,7 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
 def change_password(session: Session, *, user: User, current: str, new: str) -> None:
     """Raises :class:`AccountError` if ``current`` is wrong or ``new`` too weak."""
     if not _verify(user.password_hash, current):
-        raise AccountError("Your current password is not right")
+        raise AccountError("Your current password is not right", field="current")
     check_password_rules(new)
     set_password(session, user=user, password=new)
 

@@ -98,8 +98,12 @@ def record_activation(session: Session, *, entry: RatingInput, instrument: Instr
         if stored is None:
             raise
         return Recorded(stored, created=False)
-    audit.record(session, user_id=user_id, action=f"activation.record.{entry.channel}",
-                 target=rating.id, now=now)
+    if user_id is not None:
+        # Who recorded it, for undo and accountability. Patients' own answers
+        # (kiosk, QR) have nobody to record, and an exact time would only add
+        # detail the rating itself leaves out.
+        audit.record(session, user_id=user_id, action=f"activation.record.{entry.channel}",
+                     target=rating.id, now=now)
     return Recorded(rating, created=True)
 
 

@@ -14,7 +14,8 @@ from survey_app.models import AuditEvent
 
 def record(session: Session, *, user_id: int | None, action: str, now: datetime,
            target: str | None = None, detail: Mapping[str, Any] | None = None) -> AuditEvent:
-    event = AuditEvent(at=now, user_id=user_id, action=action, target=target,
+    event = AuditEvent(at=now, user_id=user_id, action=action[:64],
+                       target=target[:128] if target else None,
                        detail=json.dumps(dict(detail), sort_keys=True) if detail else None)
     session.add(event)
     return event

@@ -70,18 +70,22 @@ def mark_interrupted_unknown(session: Session) -> int:
 
 def dispatch(session: Session, *, channels: Channels, now: datetime,
              unsubscribe_link: Callable[[int], str] | None = None,
-             batch_size: int = BATCH_SIZE, after_send: AfterSend | None = None) -> DispatchReport:
+             batch_size: int = BATCH_SIZE, after_send: AfterSend | None = None,
+             still_leased: Callable[[], bool] | None = None) -> DispatchReport:
     """Send every message due at ``now``, a batch at a time. Commits per batch.
 
     ``unsubscribe_link`` gives a person's stop-reminders link (sent as the
     email List-Unsubscribe header). ``after_send`` is called between sending a
     message and recording it (a fault-injection point for tests of a crash
-    mid-dispatch).
+    mid-dispatch). ``still_leased`` is asked before each batch; when it says
+    no, dispatch stops and leaves the rest pending for the lease holder.
     """
     report = DispatchReport(marked_unknown=mark_interrupted_unknown(session))
     quiet_cache: dict[int | None, QuietHours] = {}
     skip: set[int] = set()
     while True:
+        if still_leased is not None and not still_leased():
+            return report
         batch = _next_batch(session, now=now, batch_size=batch_size, skip=skip)
         if not batch:
             return report

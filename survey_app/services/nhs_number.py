@@ -20,7 +20,8 @@ def parse_nhs_number(raw: str) -> str:
     Numbers of one repeated digit pass that check but are never issued.
     """
     digits = re.sub(r"[\s-]", "", raw)
-    if not digits.isdigit():
+    # ASCII digits only: other scripts' digits would hash to a different pseudonym.
+    if not re.fullmatch(r"[0-9]+", digits):
         raise NhsNumberError("An NHS number contains only numbers, like 943 476 5919")
     if len(digits) != 10:
         raise NhsNumberError(f"An NHS number is 10 digits long; this has {len(digits)}")

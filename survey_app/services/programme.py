@@ -11,6 +11,7 @@ created and messages sent in batches, so a crash loses at most one batch.
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,12 +36,13 @@ from survey_app.models import (
 )
 from survey_app.services import lease, rotation, tokens
 from survey_app.services.cadence import Cadence, next_allowed, occurrences, reminder_time
-from survey_app.services.clock import LONDON, as_utc, local_date
+from survey_app.services.clock import LONDON, as_utc, local_date, utcnow
 from survey_app.services.dispatch import AfterSend, DispatchReport, dispatch, quiet_hours_of
 from survey_app.services.instruments import ensure_version
 from survey_app.services.waves import close_due_waves
 
 INVITE_BATCH = 1000
+log = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "unsubscribe-reminders"
 
 
@@ -79,8 +81,13 @@ class TickReport:
 
 def tick(session: Session, *, now: datetime, instrument: Instrument, channels: Channels,
          links: LinkSettings, holder: str, after_send: AfterSend | None = None) -> TickReport:
-    """Do everything due at ``now``, once. Returns what was done."""
-    if not lease.acquire(session, holder=holder, now=now):
+    """Do everything due at ``now``, once. Returns what was done.
+
+    ``now`` may be simulated (tests, ``scheduler tick --at``); the lease always
+    runs on the real clock, so a simulated tick never locks out the live
+    scheduler for longer than the lease's few minutes.
+    """
+    if not lease.acquire(session, holder=holder, now=utcnow()):
         return TickReport(acted=False)
     try:
         report = TickReport(acted=True)
@@ -89,12 +96,17 @@ def tick(session: Session, *, now: datetime, instrument: Instrument, channels: C
         report.reminders = queue_due_reminders(session, now=now, channels=channels, links=links)
         report.closed = close_due_waves(session, now=now)
         session.commit()
-        report.dispatch = dispatch(session, channels=channels, now=now, after_send=after_send,
-                                   unsubscribe_link=links.unsubscribe_link)
+        report.dispatch = dispatch(
+            session, channels=channels, now=now, after_send=after_send,
+            unsubscribe_link=links.unsubscribe_link,
+            # Renewed before every batch: a long dispatch keeps its lease, and one
+            # that has lost it (a stall past expiry) stops instead of racing.
+            still_leased=lambda: lease.acquire(session, holder=holder, now=utcnow()),
+        )
         return report
     finally:
         session.rollback()
-        lease.release(session, holder=holder, now=now)
+        lease.release(session, holder=holder, now=utcnow())
 
 
 # --- opening ------------------------------------------------------------------
@@ -115,25 +127,38 @@ def open_due_waves(session: Session, *, now: datetime, instrument: Instrument,
         _invite_all(session, wave=wave, now=now, channels=channels, links=links)
     schedules = session.exec(select(Schedule).where(col(Schedule.active).is_(True))).all()
     for schedule in schedules:
-        after = (as_utc(schedule.last_occurrence) + timedelta(microseconds=1)
-                 if schedule.last_occurrence else
-                 datetime.combine(schedule.start_date, time.min, LONDON))
-        due = occurrences(cadence_of(schedule), schedule.start_date, schedule.end_date,
-                          after, now + timedelta(microseconds=1))
-        if not due:
-            continue
-        # Missed openings (downtime) collapse into one, opened now, late.
-        schedule.last_occurrence = due[-1]
-        session.add(schedule)
-        if now - due[-1] >= timedelta(days=schedule.window_days):
-            session.commit()  # its window has passed: too late to ask
-            continue
-        waves = _create_waves(session, schedule=schedule, now=now, instrument=instrument)
-        session.commit()
-        for wave in waves:
-            _invite_all(session, wave=wave, now=now, channels=channels, links=links)
-            opened.append(wave.id or 0)
+        try:
+            opened += _open_for_schedule(session, schedule=schedule, now=now,
+                                         instrument=instrument, channels=channels, links=links)
+        except ValueError:
+            # One schedule's bad settings must not stop every other INT's pulses.
+            session.rollback()
+            log.exception("schedule %s could not be processed; skipped", schedule.id)
     return opened
+
+
+def _open_for_schedule(session: Session, *, schedule: Schedule, now: datetime,
+                       instrument: Instrument, channels: Channels,
+                       links: LinkSettings) -> list[int]:
+    """Open the schedule's waves if an occurrence is due; returns their ids."""
+    after = (as_utc(schedule.last_occurrence) + timedelta(microseconds=1)
+             if schedule.last_occurrence else
+             datetime.combine(schedule.start_date, time.min, LONDON))
+    due = occurrences(cadence_of(schedule), schedule.start_date, schedule.end_date,
+                      after, now + timedelta(microseconds=1))
+    if not due:
+        return []
+    # Missed openings (downtime) collapse into one, opened now, late.
+    schedule.last_occurrence = due[-1]
+    session.add(schedule)
+    if now - due[-1] >= timedelta(days=schedule.window_days):
+        session.commit()  # its window has passed: too late to ask
+        return []
+    waves = _create_waves(session, schedule=schedule, now=now, instrument=instrument)
+    session.commit()
+    for wave in waves:
+        _invite_all(session, wave=wave, now=now, channels=channels, links=links)
+    return [wave.id or 0 for wave in waves]
 
 
 def _create_waves(session: Session, *, schedule: Schedule, now: datetime,
@@ -342,6 +367,18 @@ def queue_due_reminders(session: Session, *, now: datetime, channels: Channels,
         session.commit()
         queued += len(messages)
     return queued
+
+
+def member_from_unsubscribe(session: Session, *, secret_key: str,
+                            signed: str) -> StaffMember | None:
+    """The staff member an unsubscribe link names, or None if it was altered."""
+    member_id = read_unsubscribe(secret_key, signed)
+    return session.get(StaffMember, member_id) if member_id is not None else None
+
+
+def opt_out_of_reminders(session: Session, *, member: StaffMember) -> None:
+    member.reminders_opt_out = True
+    session.add(member)
 
 
 def read_unsubscribe(secret_key: str, signed: str) -> int | None:

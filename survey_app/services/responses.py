@@ -23,12 +23,14 @@ from survey_app.models import (
     Wave,
 )
 from survey_app.services import tokens
+from survey_app.services.clock import as_utc
 from survey_app.services.instruments import instrument_of
 from survey_app.services.rotation import pick_for_person
 from survey_app.services.waves import is_open
 
 
 class LinkState(enum.Enum):
+    NOT_YET_OPEN = "not_yet_open"
     OPEN = "open"
     CLOSED = "closed"
     ANSWERED = "answered"
@@ -52,6 +54,8 @@ class PulseLink:
     def state(self, now: datetime) -> LinkState:
         # A closed wave says so whether or not this person answered: telling
         # them apart after close would reveal who did.
+        if self.wave.closed_at is None and now < as_utc(self.wave.opens_at):
+            return LinkState.NOT_YET_OPEN
         if not is_open(self.wave, now):
             return LinkState.CLOSED
         return LinkState.ANSWERED if self.used else LinkState.OPEN
@@ -129,9 +133,16 @@ def submit_response(
     stored the response. ``answers`` maps item ids to a choice value or text;
     blanks are left out (item non-response).
     """
+    # Lock the wave row (PostgreSQL; SQLite has one writer anyway) so a close
+    # cannot run between spending the link and storing the answer, and spend
+    # only while the wave is still open: an answer is never lost to a close.
+    session.execute(select(Wave.id).where(col(Wave.id) == link.wave.id).with_for_update())
+    still_open = select(Wave.id).where(col(Wave.id) == link.wave.id,
+                                       col(Wave.closed_at).is_(None)).exists()
     spent = session.execute(
         update(Invitation)
         .where(col(Invitation.id) == link.invitation_id, col(Invitation.used).is_(False))
+        .where(still_open)
         .values(used=True)
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]

@@ -180,6 +180,11 @@ def parse_roster(
         for row_number, record in enumerate(records, start=2):
             if not any(cell.strip() for cell in record):
                 continue
+            if any("\x00" in cell for cell in record):
+                # No spreadsheet writes NUL; a database cannot store it.
+                errors.append(RosterRowError(row_number, None,
+                                             "This row contains a NUL character."))
+                continue
             row, row_errors = checker.check(row_number, record)
             if row_errors:
                 errors.extend(row_errors)

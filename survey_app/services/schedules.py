@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -33,11 +34,15 @@ class ScheduleSettings:
     end_date: date | None = None
 
 
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
 def parse_clock(text: str, what: str) -> time:
-    try:
-        return time.fromisoformat(text.strip())
-    except ValueError:
-        raise ScheduleError(f"{what} must be a time like 09:00, got '{text}'") from None
+    """A UK wall-clock time written HH:MM (24-hour), the only form stored."""
+    match = _CLOCK.match(text.strip())
+    if match is None:
+        raise ScheduleError(f"{what} must be a 24-hour time like 09:00, got '{text}'")
+    return time(int(match.group(1)), int(match.group(2)))
 
 
 def check(settings: ScheduleSettings, *, items_per_pulse: int, min_gap_days: int) -> Burden:
@@ -91,10 +96,12 @@ def set_schedule(session: Session, *, neighbourhood: Neighbourhood, team: Team |
         schedule = Schedule(neighbourhood_id=neighbourhood.id or 0, team_id=team_id,
                             cadence_kind=settings.cadence_kind, start_date=settings.start_date,
                             created_at=now)
-    for name in ("cadence_kind", "every_weeks", "weekday", "nth", "send_time", "window_days",
-                 "reminder", "quiet_start", "quiet_end", "weekends_allowed", "start_date",
-                 "end_date"):
+    for name in ("cadence_kind", "every_weeks", "weekday", "nth", "window_days", "reminder",
+                 "weekends_allowed", "start_date", "end_date"):
         setattr(schedule, name, getattr(settings, name))
+    # Stored as checked, HH:MM, which the scheduler reads back.
+    for name in ("send_time", "quiet_start", "quiet_end"):
+        setattr(schedule, name, f"{parse_clock(getattr(settings, name), name):%H:%M}")
     schedule.active = True
     session.add(schedule)
     session.flush()

@@ -150,6 +150,10 @@ def close_wave(session: Session, *, wave: Wave, now: datetime) -> bool:
     if as_utc(wave.closes_at) > now:
         wave.closes_at = now
     session.add(wave)
+    # Write the close first: it takes the wave's row lock (PostgreSQL) or the
+    # database's write lock (SQLite) before the responses are read, so an answer
+    # being stored either lands before and is reshuffled, or is refused.
+    session.flush()
     _reshuffle_responses(session, wave_id=wave.id)
     _rewrite_invitations(session, wave_id=wave.id)
     return True

@@ -187,7 +187,7 @@ def test_saving_again_changes_the_same_schedule(post_schedule, teams, session):
     ({"cadence_kind": "weeks", "every_weeks": "1"}, "the limit is once every 21 days"),
     ({"end_date": "2026-11-01"}, "The end date 01/11/2026 is before the start date"),
     ({"send_time": "21:00"}, "The send time 21:00 is in quiet hours"),
-    ({"send_time": "nine"}, "The send time must be a time like 09:00, got 'nine'"),
+    ({"send_time": "nine"}, "The send time must be a 24-hour time like 09:00, got 'nine'"),
     ({"window_days": "1"}, "A pulse must stay open for at least 2 days"),
 ])
 def test_invalid_settings_show_the_error_summary_and_save_nothing(

@@ -141,3 +141,15 @@ def test_the_werkzeug_request_line_is_masked_too():
     MaskSecretsFilter().filter(record)
     assert "SeCrEtToKeN" not in record.getMessage()
     assert "/p/[link]" in record.getMessage()
+
+
+def test_gunicorns_access_log_atoms_are_masked_too():
+    from survey_app.logs import MaskSecretsFilter
+
+    atoms = {"h": "127.0.0.1", "r": "GET /p/SeCrEtToKeN HTTP/1.1", "U": "/p/SeCrEtToKeN",
+             "s": "200"}
+    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1,
+                               '%(h)s "%(r)s" %(s)s %(U)s', (atoms,), None)
+    MaskSecretsFilter().filter(record)
+    line = record.getMessage()
+    assert "SeCrEtToKeN" not in line and line.count("/p/[link]") == 2

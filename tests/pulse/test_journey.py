@@ -201,3 +201,39 @@ def test_completion_time_is_kept_coarse(client, session, open_wave, hidden_field
         client.post(url, data={**fields, "recommend_work": "likely"})
     [response] = _responses(session)
     assert response.completion_seconds in (45, 50)
+
+
+def test_a_wave_closed_while_the_page_was_open_says_closed_and_stores_nothing(
+        client, session, open_wave, hidden_fields):
+    wave = open_wave()
+    url = wave.urls[0]
+    fields = hidden_fields(client.get(url).data)
+    row = session.get(Wave, wave.wave_id)
+    # The close is recorded, but the clock still reads the wave as open, as in the
+    # instant between a close starting and this post.
+    row.closed_at = utcnow()
+    session.add(row)
+    session.commit()
+    from survey_app.services import responses as responses_service
+
+    link = responses_service.find_link(session, secret=url.removeprefix("/p/"))
+    with mock.patch("survey_app.services.responses.PulseLink.state",
+                    return_value=responses_service.LinkState.OPEN):
+        assert link.state(utcnow()) is responses_service.LinkState.OPEN
+        result = client.post(url, data={**fields, "recommend_work": "likely"})
+    assert result.status_code == 410 and b"This pulse has closed" in result.data
+    assert _responses(session) == []
+    assert session.exec(select(Invitation).where(Invitation.used)).first() is None
+
+
+@pytest.mark.parametrize("path", ["/p/abc\x00def", "/q/RMP%00"])
+def test_a_nul_character_is_refused_clearly(client, path):
+    response = client.get(path)
+    assert response.status_code == 400 and b"cannot accept" in response.data
+
+
+def test_error_pages_under_link_paths_are_private_too(client):
+    response = client.get("/p/not-a-real-token-at-all-0123456789")
+    assert response.status_code == 404
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"

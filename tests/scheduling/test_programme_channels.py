@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlmodel import select
@@ -16,6 +16,7 @@ from survey_app.channels.email import EmailChannel, SmtpSettings
 from survey_app.channels.routing import Channels
 from survey_app.channels.sms import NotifySettings, NotifySmsChannel
 from survey_app.models import Message, StaffMember
+from survey_app.services.clock import utcnow
 from tests.scheduling.conftest import API_KEY, BASE, INVITATION_TEMPLATE, REMINDER_TEMPLATE, at
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,17 +82,17 @@ def test_killing_the_scheduler_mid_dispatch_affects_only_the_batch_in_flight(
         "PULSE_BASE_URL": BASE,
         "PULSE_SMTP_HOST": "127.0.0.1", "PULSE_SMTP_PORT": str(controller.port),
         "PULSE_SMTP_SECURITY": "none", "PULSE_SMTP_FROM": FROM,
-        "PULSE_FAULT_EXIT_AFTER_SENDS": "5",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "tick",
-         "--at", "2026-09-01T09:00"], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, str(ROOT / "tests" / "scheduling" / "crash_tick.py"),
+         "2026-09-01T09:00", "5"], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=120)
     assert result.returncode == 70, result.stderr[-2000:]
     assert len(smtp.envelopes) == 5
     with EmailChannel(_smtp(controller)) as email:
-        # The dead process still holds the lease until it expires (5 minutes).
+        # The dead process still holds the lease until it expires (5 minutes)...
         assert run(at("2026-09-01T09:04"), channels=Channels(email=email)).acted is False
+        _expire_lease(session)  # ...as if those minutes had passed
         report = run(at("2026-09-01T09:06"), channels=Channels(email=email))
     assert report.dispatch.marked_unknown == 50 and report.dispatch.sent == 10
     delivered = Counter(address for envelope in smtp.envelopes for address in envelope.rcpt_tos)
@@ -109,3 +110,19 @@ def test_the_cli_tick_at_a_chosen_time(runner, make_team, schedule_for):
     assert "sent 3" in result.output
     bad = runner.invoke(args=["scheduler", "tick", "--at", "tuesday"])
     assert bad.exit_code != 0 and "is not a date-time" in bad.output
+
+
+def _expire_lease(session) -> None:
+    from sqlalchemy import update
+
+    from survey_app.models import SchedulerLease
+
+    session.execute(update(SchedulerLease).values(expires_at=datetime(2000, 1, 1, tzinfo=UTC)))
+    session.commit()
+
+
+def test_a_simulated_tick_does_not_lock_out_the_live_scheduler(run, make_team, schedule_for):
+    schedule_for(make_team(size=2))
+    assert run(at("2026-12-01T09:00"), holder="operator").acted
+    # The live scheduler, ticking on the real clock straight after, still acts.
+    assert run(utcnow(), holder="live-scheduler").acted
