@@ -61,21 +61,27 @@ def team_list(as_json: bool) -> None:
 @click.option("--team", "team_slug", required=True, help="Team slug (or INT/slug).")
 @click.option("--days", default=7, show_default=True, type=int, help="Days the wave stays open.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def wave_open(team_slug: str, days: int, as_json: bool) -> None:
+@click.option("--ignore-gap", is_flag=True,
+              help="Also invite people asked within the INT's fatigue gap (a deliberate re-run).")
+def wave_open(team_slug: str, days: int, as_json: bool, ignore_gap: bool) -> None:
     """Open a wave for a team and print each member's personal link, once."""
     session = get_session()
     try:
         team = teams.find_team(session, slug=team_slug)
         opened = waves.open_wave(session, team=team, now=utcnow(), days=days,
-                                 instrument=current_app.extensions["pulse_instruments"]["team-pulse"])
+                                 instrument=current_app.extensions["pulse_instruments"]["team-pulse"],
+                                 respect_gap=not ignore_gap)
     except (teams.LookupError_, waves.WaveError) as error:
         raise click.ClickException(str(error)) from None
     session.commit()
     links = [{"name": link.name, "url": _link(link.token)} for link in opened.links]
     if as_json:
         _echo_json({"wave_id": opened.wave.id, "closes_at": opened.wave.closes_at.isoformat(),
-                    "links": links})
+                    "links": links, "skipped_recently_invited": opened.skipped_recently_invited})
         return
+    if opened.skipped_recently_invited:
+        click.echo(f"{opened.skipped_recently_invited} people were invited to another pulse "
+                   "recently and are not asked again yet (--ignore-gap to include them).")
     click.echo(f"Wave {opened.wave.id} is open for {team.name} until "
                f"{opened.wave.closes_at:%d %b %Y %H:%M} UTC.")
     click.echo("Personal links (shown once only: they are stored as hashes):")

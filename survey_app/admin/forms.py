@@ -18,7 +18,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from survey_app.models import ROLES
 from survey_app.services.cadence import WEEKDAYS
@@ -51,6 +58,17 @@ class ResetPasswordForm(FlaskForm):
 
 
 class IntSettingsForm(FlaskForm):
+    invitation_gap_days = IntegerField(
+        "Fewest days between two invitations to one person",
+        validators=[InputRequired("Enter a number of days"),
+                    NumberRange(min=14, max=365, message="Choose between 14 and 365 days")],
+    )
+    max_messages_per_wave = IntegerField(
+        "Most messages to one person in one pulse",
+        validators=[InputRequired("Enter a number of messages"),
+                    NumberRange(min=1, max=2,
+                                message="1 (invitation only) or 2 (with one reminder)")],
+    )
     low_activation_prompt = TextAreaField(
         "What to suggest after a rating of 1 or 2",
         # It shows on a phone under the "Saved" banner: more would need scrolling.

@@ -190,9 +190,11 @@ def int_settings(slug: str) -> ResponseReturnValue:
         abort(404)
     form = IntSettingsForm(obj=neighbourhood)
     if form.validate_on_submit():
-        prompt = (form.low_activation_prompt.data or "").strip()
-        neighbourhood.low_activation_prompt = prompt or None
-        db.add(neighbourhood)
+        teams.update_settings(
+            db, neighbourhood=neighbourhood,
+            low_activation_prompt=form.low_activation_prompt.data or "",
+            invitation_gap_days=form.invitation_gap_days.data,
+            max_messages_per_wave=form.max_messages_per_wave.data)
         audit.record(db, user_id=current_user.id, action="int.settings", target=slug,
                      now=utcnow())
         db.commit()

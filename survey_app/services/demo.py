@@ -116,7 +116,9 @@ def ensure_open_wave(session: Session, *, now: datetime, instrument: Instrument)
         select(Team).join(Neighbourhood, col(Neighbourhood.id) == col(Team.neighbourhood_id))
         .where(Neighbourhood.slug == INT_SLUG, Team.slug == IMPROVING_TEAM)
     ).one()
-    opened = open_wave(session, team=team, instrument=instrument, now=now, days=14)
+    # A demo re-run, so the fatigue gap is not applied.
+    opened = open_wave(session, team=team, instrument=instrument, now=now, days=14,
+                       respect_gap=False)
     assert opened.wave.id is not None
     return opened.wave.id
 
@@ -265,7 +267,8 @@ def _synthetic_answer(rng: random.Random, item: Item, latent: float,
 
 def _open_demo_wave(session: Session, rng: random.Random, instrument: Instrument, team: Team,
                     members: list[tuple[int, float]], now: datetime) -> str:
-    opened = open_wave(session, team=team, instrument=instrument, now=now, days=14)
+    opened = open_wave(session, team=team, instrument=instrument, now=now, days=14,
+                       respect_gap=False)
     wave = opened.wave
     wave.opens_at = now - timedelta(days=3)
     wave.closes_at = now + timedelta(days=11)

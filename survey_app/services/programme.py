@@ -34,9 +34,9 @@ from survey_app.models import (
     TeamMembership,
     Wave,
 )
-from survey_app.services import lease, rotation, tokens
+from survey_app.services import lease, rotation, tokens, waves
 from survey_app.services.cadence import Cadence, next_allowed, occurrences, reminder_time
-from survey_app.services.clock import LONDON, as_utc, local_date, utcnow
+from survey_app.services.clock import LONDON, as_utc, utcnow
 from survey_app.services.dispatch import AfterSend, DispatchReport, dispatch, quiet_hours_of
 from survey_app.services.instruments import ensure_version
 from survey_app.services.waves import close_due_waves
@@ -206,10 +206,7 @@ def _invite_all(session: Session, *, wave: Wave, now: datetime, channels: Channe
         return
     quiet = quiet_hours_of(schedule)
     send_at = next_allowed(now, quiet)
-    # The gap counts calendar days in England, so a pulse every 3 weeks at 09:00
-    # is not refused for being an hour short across a clock change.
-    first_allowed_day = local_date(now) - timedelta(days=neighbourhood.invitation_gap_days - 1)
-    gap_start = datetime.combine(first_allowed_day, time.min, LONDON)
+    gap_start = waves.gap_start(session, team=team, now=now)
     last_id = 0
     while True:
         members = session.exec(

@@ -90,3 +90,13 @@ def teams_with_neighbourhoods(session: Session) -> list[tuple[Team, Neighbourhoo
         .order_by(col(Neighbourhood.name), col(Team.name))
     ).all()
     return [(team, neighbourhood) for team, neighbourhood in rows]
+
+
+def update_settings(session: Session, *, neighbourhood: Neighbourhood,
+                    low_activation_prompt: str, invitation_gap_days: int,
+                    max_messages_per_wave: int) -> None:
+    """An INT's own settings: the clinician prompt and its fatigue guardrails."""
+    neighbourhood.low_activation_prompt = low_activation_prompt.strip() or None
+    neighbourhood.invitation_gap_days = invitation_gap_days
+    neighbourhood.max_messages_per_wave = max_messages_per_wave
+    session.add(neighbourhood)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, and_, col, func, or_, select
@@ -20,8 +21,8 @@ from survey_app.models import (
     Team,
     Wave,
 )
-from survey_app.services import teams, tokens
-from survey_app.services.clock import as_utc
+from survey_app.services import rotation, teams, tokens
+from survey_app.services.clock import LONDON, as_utc, local_date
 from survey_app.services.instruments import ensure_version
 
 
@@ -42,6 +43,7 @@ class IssuedLink:
 class OpenedWave:
     wave: Wave
     links: list[IssuedLink]
+    skipped_recently_invited: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +70,14 @@ def is_open(wave: Wave, now: datetime) -> bool:
 
 
 def open_wave(
-    session: Session, *, team: Team, instrument: Instrument, now: datetime, days: int
+    session: Session, *, team: Team, instrument: Instrument, now: datetime, days: int,
+    respect_gap: bool = True,
 ) -> OpenedWave:
-    """Open a wave for ``team`` now, inviting each current member once.
+    """Open a one-off wave for ``team`` now, inviting each current member once.
+
+    The pool items rotate as in scheduled waves, and (unless ``respect_gap`` is
+    False, for a deliberate re-run) people invited to any wave within the
+    INT's gap are not invited again.
 
     Raises
     ------
@@ -90,10 +97,24 @@ def open_wave(
     members = teams.current_members(session, team_id=team.id, on=now.date())
     if not members:
         raise WaveError(f"Team '{team.slug}' has no current members to invite.")
+    skipped = 0
+    if respect_gap:
+        recent = invited_since(session, member_ids=[m.id or 0 for m in members],
+                               since=gap_start(session, team=team, now=now))
+        skipped = len(recent)
+        members = [m for m in members if m.id not in recent]
+        if not members:
+            raise WaveError(f"Everyone in '{team.slug}' was invited in the last "
+                            f"{_gap_days(session, team)} days: not asking them again yet.")
     version = ensure_version(session, instrument=instrument)
     assert version.id is not None
+    previous = session.exec(select(func.count()).select_from(Wave)
+                            .where(Wave.team_id == team.id)).one()
+    pool = [item.id for item in instrument.pool_items]
     wave = Wave(team_id=team.id, questionnaire_version_id=version.id, opens_at=now,
-                closes_at=now + timedelta(days=days))
+                closes_at=now + timedelta(days=days),
+                due_items=json.dumps(rotation.due_items(pool, instrument.rotating_per_pulse,
+                                                        previous)))
     session.add(wave)
     session.flush()
     links = [IssuedLink(m.id, m.name, tokens.new_token()) for m in members if m.id is not None]
@@ -105,7 +126,27 @@ def open_wave(
             for link in links
         ],
     )
-    return OpenedWave(wave, links)
+    return OpenedWave(wave, links, skipped)
+
+
+def _gap_days(session: Session, team: Team) -> int:
+    neighbourhood = session.get(Neighbourhood, team.neighbourhood_id)
+    return neighbourhood.invitation_gap_days if neighbourhood else 21
+
+
+def gap_start(session: Session, *, team: Team, now: datetime) -> datetime:
+    """The start of the fatigue gap, counted in calendar days in England, so a pulse
+    every 3 weeks at 09:00 is not refused for an hour across a clock change."""
+    first_allowed_day = local_date(now) - timedelta(days=_gap_days(session, team) - 1)
+    return datetime.combine(first_allowed_day, time.min, LONDON)
+
+
+def invited_since(session: Session, *, member_ids: list[int], since: datetime) -> set[int]:
+    """Which of these people have an invitation to a wave that opened since ``since``."""
+    return set(session.exec(
+        select(Invitation.staff_member_id).join(Wave, col(Wave.id) == col(Invitation.wave_id))
+        .where(col(Invitation.staff_member_id).in_(member_ids), col(Wave.opens_at) >= since)
+    ).all())
 
 
 def get_wave(session: Session, *, wave_id: int) -> Wave:

@@ -238,3 +238,31 @@ def test_limits_are_shared_through_redis(redis_limits, app, people, login):
     assert login(second, "admin@example.test", password="guess guess!").status_code == 429
     assert redis_limits.dbsize() > 0
     get_engine(other_worker).dispose()
+
+
+def test_an_admin_sets_the_ints_fatigue_guardrails(client, session, people, login,
+                                                   hidden_fields):
+    from survey_app.models import Neighbourhood
+
+    login(client, "admin@example.test")
+    page = client.get("/admin/ints/test-int")
+    fields = hidden_fields(page.data)
+    bad = client.post("/admin/ints/test-int", data={**fields, "invitation_gap_days": "3",
+                                                    "max_messages_per_wave": "5"})
+    assert bad.status_code == 400
+    assert b"between 14 and 365 days" in bad.data and b"1 (invitation only)" in bad.data
+    ok = client.post("/admin/ints/test-int", data={**fields, "invitation_gap_days": "28",
+                                                   "max_messages_per_wave": "1",
+                                                   "low_activation_prompt": "Offer coaching"})
+    assert ok.status_code == 302
+    session.expire_all()
+    neighbourhood = session.exec(select(Neighbourhood)).one()
+    assert (neighbourhood.invitation_gap_days, neighbourhood.max_messages_per_wave,
+            neighbourhood.low_activation_prompt) == (28, 1, "Offer coaching")
+
+
+@pytest.mark.parametrize("path", ["/admin/users/99999999999999999999999",
+                                  "/admin/outbox?page=99999999999999999999999"])
+def test_absurd_ids_and_pages_are_not_found(client, people, login, path):
+    login(client, "admin@example.test")
+    assert client.get(path).status_code == 404

@@ -47,3 +47,15 @@ def test_pseudonym_is_stable_per_key_and_differs_between_keys():
     assert first != pseudonymise("9434765919", b"key-two-" * 4)
     assert first != pseudonymise("9991234578", b"key-one-" * 4)
     assert len(first) == 64 and "9434765919" not in first
+
+
+@pytest.mark.parametrize("raw", [
+    "943476591\u00b2",                                            # superscript two
+    "".join(chr(0x0660 + int(d)) for d in "9434765919"),          # Arabic-Indic
+    "".join(chr(0xFF10 + int(d)) for d in "9434765919"),          # full-width
+])
+def test_only_ascii_digits_count(raw):
+    # A superscript, Arabic-Indic or full-width digits would otherwise hash to a
+    # different pseudonym for the same patient, breaking paired change.
+    with pytest.raises(NhsNumberError, match="only numbers"):
+        parse_nhs_number(raw)

@@ -161,3 +161,17 @@ def test_code_cards_for_people_whose_messages_did_not_arrive(runner, session, op
     assert result.exit_code == 0, result.output
     html = cards.read_text()
     assert people[0].name in html and people[1].name in html and people[2].name not in html
+
+
+def test_a_one_off_wave_respects_the_fatigue_gap_and_rotates_items(runner, session, make_team):
+    make_team(size=3)
+    first = _json(runner.invoke(args=["wave", "open", "--team", "district-nursing", "--json"]))
+    runner.invoke(args=["wave", "close", str(first["wave_id"])])
+    again = runner.invoke(args=["wave", "open", "--team", "district-nursing"])
+    assert again.exit_code != 0 and "invited in the last 21 days" in again.output
+    rerun = _json(runner.invoke(args=["wave", "open", "--team", "district-nursing",
+                                      "--ignore-gap", "--json"]))
+    assert len(rerun["links"]) == 3
+    due = [json.loads(session.get(Wave, w).due_items) for w in (first["wave_id"],
+                                                               rerun["wave_id"])]
+    assert due[0] != due[1] and all(len(items) == 3 for items in due)

@@ -175,16 +175,27 @@ def test_free_text_over_the_limit_is_refused_and_kept(client, session, open_wave
     assert _responses(session) == []
 
 
-def test_each_page_load_draws_three_pool_items(client, open_wave, shown_items, app):
-    url = open_wave().urls[0]
+def test_each_page_shows_the_core_items_and_the_waves_three_pool_items(
+        client, session, open_wave, shown_items, app):
+    wave = open_wave()
+    due = json.loads(session.get(Wave, wave.wave_id).due_items)
     pool = {item.id for item in app.extensions["pulse_instruments"]["team-pulse"].pool_items}
-    seen: set[str] = set()
-    for _ in range(12):
-        items = shown_items(client.get(url).data)
-        middle = items[2:-1]
-        assert len(middle) == 3 and set(middle) <= pool
-        seen |= set(middle)
-    assert len(seen) > 3  # rotation happens at render time, not once per person
+    assert len(due) == 3 and set(due) <= pool
+    for _ in range(3):
+        items = shown_items(client.get(wave.urls[0]).data)
+        assert items[:2] == ["recommend_work", "recommend_care"]
+        assert items[2:-1] == due and items[-1] == "one_thing_better"
+
+
+def test_without_a_rotation_block_the_pool_items_are_drawn_per_page(app):
+    import random
+
+    from survey_app.services.responses import choose_items
+
+    instrument = app.extensions["pulse_instruments"]["team-pulse"]
+    rng = random.Random(3)
+    seen = {item for _ in range(12) for item in choose_items(instrument, rng)[2:-1]}
+    assert len(seen) > 3
 
 
 def test_token_pages_are_private(client, open_wave):

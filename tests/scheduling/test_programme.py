@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from survey_app.channels.routing import Channels
 from survey_app.models import Invitation, Message, Wave
-from survey_app.services import programme
+from survey_app.services import programme, schedules
 from survey_app.services.clock import LONDON
 from tests.scheduling.conftest import BASE, at
 
@@ -269,3 +269,35 @@ def test_nobody_is_invited_twice_within_21_days_across_schedules(
     others = Counter(m.to for m in outbox.messages if m.kind == "invitation")
     # Four people (the shared one and three others), each invited once.
     assert len(others) == 4 and set(others.values()) == {1}
+
+
+@pytest.mark.parametrize("bad", ["0900", "9:00", "09:00:00", "12:30Z", "24:00", "nine"])
+def test_schedule_times_must_be_hh_mm(session, make_team, schedule_for, bad):
+    team = make_team(size=1)
+    with pytest.raises(schedules.ScheduleError, match="24-hour time like 09:00"):
+        schedule_for(team, send_time=bad)
+
+
+def test_one_broken_schedule_does_not_stop_the_others(run, session, make_team, schedule_for,
+                                                      outbox):
+    from sqlalchemy import update
+
+    from survey_app.models import Schedule
+
+    broken = schedule_for(make_team(slug="district-nursing", size=2))
+    schedule_for(make_team(slug="social-care", size=2))
+    # A row damaged outside the app (the form and CLI refuse such a time).
+    session.execute(update(Schedule).where(Schedule.id == broken.id).values(send_time="0900"))
+    session.commit()
+    report = run(at("2026-09-01T09:00"))
+    assert len(report.opened) == 1 and len(outbox.messages) == 2
+
+
+def test_a_link_to_a_wave_not_yet_open_says_when_it_opens(run, client, make_team, schedule_for,
+                                                          outbox, pages_at):
+    schedule_for(make_team(size=1))
+    run(at("2026-09-01T09:00"))
+    link = outbox.messages[0].text.split(f"{BASE}/p/")[1].split()[0]
+    pages_at(at("2026-08-31T12:00"))
+    page = client.get(f"/p/{link}")
+    assert page.status_code == 403 and b"opens on 01 September 2026" in page.data
