@@ -30,6 +30,7 @@ from survey_app.models.pulse import (
     TeamMembership,
     Wave,
 )
+from survey_app.models.reporting import WaveChoiceCount, WaveItemSummary, WaveSummary
 from survey_app.models.scheduling import (
     CADENCE_KINDS,
     MESSAGE_KINDS,
@@ -40,6 +41,9 @@ from survey_app.models.scheduling import (
 )
 
 __all__ = [
+    "WaveChoiceCount",
+    "WaveItemSummary",
+    "WaveSummary",
     "CADENCE_KINDS",
     "MESSAGE_KINDS",
     "MESSAGE_STATES",

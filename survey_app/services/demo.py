@@ -31,6 +31,7 @@ from survey_app.models import (
     Wave,
 )
 from survey_app.services import tokens
+from survey_app.services.aggregates import summarise_wave
 from survey_app.services.demo_patients import load_patients
 from survey_app.services.instruments import ensure_version
 from survey_app.services.responses import choose_items
@@ -225,6 +226,7 @@ def _closed_wave(session: Session, rng: random.Random, instrument: Instrument,
     if responses:
         session.execute(insert(Response), responses)
         session.execute(insert(ItemAnswer), answers)
+    summarise_wave(session, wave=wave, now=closes_at)
     return len(responses)
 
 

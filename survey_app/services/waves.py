@@ -22,6 +22,7 @@ from survey_app.models import (
     Wave,
 )
 from survey_app.services import rotation, teams, tokens
+from survey_app.services.aggregates import summarise_wave
 from survey_app.services.clock import LONDON, as_utc, local_date
 from survey_app.services.instruments import ensure_version
 
@@ -197,6 +198,8 @@ def close_wave(session: Session, *, wave: Wave, now: datetime) -> bool:
     session.flush()
     _reshuffle_responses(session, wave_id=wave.id)
     _rewrite_invitations(session, wave_id=wave.id)
+    # Results are shown only once a wave has closed: summarise it now, once.
+    summarise_wave(session, wave=wave, now=now)
     return True
 
 
