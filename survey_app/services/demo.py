@@ -43,7 +43,7 @@ INT_NAME = "Riverside Integrated Neighbourhood Team"
 EMAIL_DOMAIN = "riverside-int.example"
 MONTHLY_WAVES = 12
 IMPROVING_TEAM = "district-nursing"
-IMPROVEMENT_FROM_WAVE = 6  # 0-based: the change lands before the seventh wave
+IMPROVEMENT_FROM_WAVE = 5  # 0-based: the change lands before the sixth wave
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +209,7 @@ def _closed_wave(session: Session, rng: random.Random, instrument: Instrument,
     assert wave.id is not None
     # Fatigue: the response rate drifts from ~70% to ~40% over the year.
     rate = 0.70 - 0.30 * wave_index / (MONTHLY_WAVES - 1) + rng.uniform(-0.04, 0.04)
-    shift = 1.1 if plan.slug == IMPROVING_TEAM and wave_index >= IMPROVEMENT_FROM_WAVE else 0.0
+    shift = 1.4 if plan.slug == IMPROVING_TEAM and wave_index >= IMPROVEMENT_FROM_WAVE else 0.0
     invitations, responses, answers = [], [], []
     for member_id, propensity in members:
         responded = rng.random() < rate
@@ -283,7 +283,7 @@ def _open_demo_wave(session: Session, rng: random.Random, instrument: Instrument
     for invitation in early:
         invitation.used = True
         session.add(invitation)
-        latent = TEAMS[0].baseline + propensity[invitation.staff_member_id] + 1.1
+        latent = TEAMS[0].baseline + propensity[invitation.staff_member_id] + 1.4
         response, rows = _synthetic_response(rng, instrument, wave.id or 0, latent, MONTHLY_WAVES)
         responses.append(response)
         answers.extend(rows)

@@ -1,0 +1,54 @@
+"""The INT overview from the aggregates tells the demo's story, with analysis/'s numbers."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from analysis.proportions import wilson_interval
+from survey_app.models import Neighbourhood
+from survey_app.services import demo, reports
+from survey_app.services.clock import utcnow
+
+
+def test_the_demo_overview_tells_the_story(app, session):
+    instruments = app.extensions["pulse_instruments"]
+    demo.load(session, now=utcnow(), instruments=instruments,
+              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
+    session.commit()
+    neighbourhood = session.exec(select(Neighbourhood)).one()
+    rows = {row.team.slug: row for row in reports.int_overview(
+        session, neighbourhood=neighbourhood, instrument=instruments["team-pulse"],
+        threshold=5)}
+    assert set(rows) == {"district-nursing", "gp-practice", "social-care", "mental-health"}
+    nursing = rows["district-nursing"]
+    assert len(nursing.waves) == 12 and nursing.hidden_reason is None
+    # The figures are analysis/'s, computed from the same counts.
+    positive, answered = nursing.waves[-1].positive("recommend_work")
+    assert nursing.recommend_work == wilson_interval(positive, answered)
+    # The team whose engagement really rose shows special-cause improvement...
+    assert "special_cause_improvement" in nursing.work_chart.variation
+    # ...while response rates falling 70% -> 40% are flagged as fatigue...
+    levels = {slug: row.fatigue.level for slug, row in rows.items()}
+    assert sum(level != "none" for level in levels.values()) >= 3
+    # ...without a false "worse" verdict anywhere.
+    assert all(row.change.verdict != "worsened" for row in rows.values())
+    assert all(0 <= row.engagement <= 10 for row in rows.values())
+
+
+def test_a_team_below_the_threshold_shows_no_figures(app, session, open_wave, client,
+                                                    hidden_fields):
+    from survey_app.models import Wave
+    from survey_app.services import waves
+
+    wave = open_wave(size=6)
+    for url in wave.urls[:3]:
+        page = client.get(url)
+        client.post(url, data={**hidden_fields(page.data), "recommend_work": "likely"})
+    waves.close_wave(session, wave=session.get(Wave, wave.wave_id), now=utcnow())
+    session.commit()
+    neighbourhood = session.exec(select(Neighbourhood)).one()
+    [row] = reports.int_overview(session, neighbourhood=neighbourhood,
+                                 instrument=app.extensions["pulse_instruments"]["team-pulse"],
+                                 threshold=5)
+    assert row.hidden_reason == "too few answers"
+    assert row.recommend_work is None and row.engagement is None and row.change is None
