@@ -12,7 +12,6 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -58,7 +57,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def _test_config(database_url: str, instance: str, **overrides: Any) -> dict[str, Any]:
+def _test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
     config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -81,7 +80,7 @@ def _drop_everything(app: Flask) -> None:
 @pytest.fixture(scope="session")
 def migrated_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """Migrate once per run (from empty), as the issue's time budget asks."""
-    app = create_app(_test_config(database_url, str(tmp_path_factory.mktemp("instance"))))
+    app = create_app(_test_config(database_url))
     _drop_everything(app)
     upgrade(app)
     get_engine(app).dispose()
@@ -108,7 +107,7 @@ def app_config() -> dict[str, Any]:
 
 @pytest.fixture
 def app(migrated_database: str, tmp_path: Any, app_config: dict[str, Any]) -> Iterator[Flask]:
-    application = create_app(_test_config(migrated_database, str(tmp_path), **app_config))
+    application = create_app(_test_config(migrated_database, **app_config))
     yield application
     _empty_tables(application)
     get_engine(application).dispose()
@@ -226,13 +225,6 @@ def shown_items() -> Callable[[bytes], list[str]]:
 
     return parse
 
-
-@pytest.fixture
-def later() -> Callable[[int], Any]:
-    def shift(days: int) -> Any:
-        return utcnow() + timedelta(days=days)
-
-    return shift
 
 
 @pytest.fixture

@@ -228,7 +228,7 @@ def test_limits_are_shared_through_redis(redis_limits, app, people, login):
     from tests.conftest import _test_config
 
     # A second app (another worker) sees the first one's failed attempts.
-    other_worker = create_app(_test_config(app.config["SQLALCHEMY_DATABASE_URI"], "",
+    other_worker = create_app(_test_config(app.config["SQLALCHEMY_DATABASE_URI"],
                                            RATELIMIT_STORAGE_URI=REDIS_URL))
     first, second = app.test_client(), other_worker.test_client()
     for _ in range(3):
@@ -266,3 +266,10 @@ def test_an_admin_sets_the_ints_fatigue_guardrails(client, session, people, logi
 def test_absurd_ids_and_pages_are_not_found(client, people, login, path):
     login(client, "admin@example.test")
     assert client.get(path).status_code == 404
+
+
+def test_a_leads_home_links_only_to_pages_a_lead_may_open(client, people, login):
+    login(client, "lead@example.test")
+    html = client.get("/home").data.decode()
+    assert "/activation/record" not in html
+    assert client.get("/activation/posters").status_code == 200
