@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from survey_app.models.accounts import ROLES, AuditEvent, User, UserNeighbourhood, UserSite
+from survey_app.models.accounts import (
+    ROLES,
+    ApiToken,
+    AuditEvent,
+    User,
+    UserNeighbourhood,
+    UserSite,
+)
+from survey_app.models.actions import DEFAULT_STAGES, TeamAction, TeamRebase
 from survey_app.models.activation import (
     CHANNELS,
     CONSULTATION_TYPES,
@@ -41,6 +49,10 @@ from survey_app.models.scheduling import (
 )
 
 __all__ = [
+    "DEFAULT_STAGES",
+    "ApiToken",
+    "TeamAction",
+    "TeamRebase",
     "WaveChoiceCount",
     "WaveItemSummary",
     "WaveSummary",

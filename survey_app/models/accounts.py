@@ -67,3 +67,23 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=64)
     target: str | None = Field(default=None, max_length=128)
     detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal token for the read-only API: it acts as its user, with the user's scope.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once.
+    """
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    )
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -38,6 +38,8 @@ class Neighbourhood(SQLModel, table=True):
     # waves and teams, and nobody gets more than this many messages a wave.
     invitation_gap_days: int = 21
     max_messages_per_wave: int = 2
+    # The stages of the improvement cycle actions are filed under, comma-separated.
+    action_stages: str = Field(default="Plan,Do,Study,Act", max_length=200)
 
 
 class Team(SQLModel, table=True):

@@ -1,0 +1,1 @@
+"""Report pages: activation (routes registered on survey_app.reports.bp)."""

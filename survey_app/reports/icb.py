@@ -1,0 +1,1 @@
+"""Report pages: icb (routes registered on survey_app.reports.bp)."""

@@ -1,0 +1,1 @@
+"""Report pages: overview (routes registered on survey_app.reports.bp)."""

@@ -1,0 +1,1 @@
+"""Report pages: team (routes registered on survey_app.reports.bp)."""
