@@ -102,9 +102,19 @@ db_cli = AppGroup("db", help="Database migrations.")
 @db_cli.command("upgrade")
 @click.argument("revision", default="head")
 def upgrade_command(revision: str) -> None:
-    """Apply migrations up to REVISION (default: the latest)."""
+    """Apply migrations up to REVISION (default: the latest), then fill the aggregates."""
     upgrade(current_app._get_current_object(), revision)  # type: ignore[attr-defined]
     click.echo(f"Database at {revision}.")
+    if revision == "head":
+        from survey_app.services.aggregates import summarise_unsummarised
+        from survey_app.services.clock import utcnow
+
+        # Waves closed before the per-wave aggregates existed have none; reports need them.
+        with Session(get_engine()) as session:
+            count = summarise_unsummarised(session, now=utcnow())
+            session.commit()
+        if count:
+            click.echo(f"Summarised {count} closed waves for the reports.")
 
 
 @db_cli.command("downgrade")

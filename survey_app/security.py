@@ -65,6 +65,7 @@ def init_app(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if app.config["PULSE_ENV"] == "production":
+        # Browsers heed HSTS only over HTTPS; behind a proxy, ProxyFix makes is_secure true.
+        if request.is_secure or app.config["PULSE_ENV"] == "production":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response

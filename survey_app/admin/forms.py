@@ -74,6 +74,20 @@ class IntSettingsForm(FlaskForm):
         # It shows on a phone under the "Saved" banner: more would need scrolling.
         validators=[Optional(), Length(max=200, message="Keep it to 200 characters or fewer")],
     )
+    action_stages = StringField(
+        "Stages of the improvement cycle",
+        validators=[InputRequired("Enter at least one stage, e.g. Plan, Do, Study, Act"),
+                    Length(max=200, message="Keep the stages to 200 characters or fewer")],
+    )
+
+    def validate_action_stages(self, field: StringField) -> None:
+        stages = [s.strip() for s in (field.data or "").split(",")]
+        if not all(stages) or not stages:
+            raise ValidationError("Separate the stages with commas and leave none empty")
+        if any(len(stage) > 40 for stage in stages):
+            raise ValidationError("Keep each stage to 40 characters or fewer")
+        if len({s.lower() for s in stages}) != len(stages):
+            raise ValidationError("Name each stage once")
 
 
 class WholeNumberField(IntegerField):

@@ -194,7 +194,8 @@ def int_settings(slug: str) -> ResponseReturnValue:
             db, neighbourhood=neighbourhood,
             low_activation_prompt=form.low_activation_prompt.data or "",
             invitation_gap_days=form.invitation_gap_days.data,
-            max_messages_per_wave=form.max_messages_per_wave.data)
+            max_messages_per_wave=form.max_messages_per_wave.data,
+            action_stages=form.action_stages.data)
         audit.record(db, user_id=current_user.id, action="int.settings", target=slug,
                      now=utcnow())
         db.commit()
@@ -381,3 +382,25 @@ def messages_needing_attention() -> ResponseReturnValue:
     return render_template("admin/messages.html", rows=found.items, total=found.total,
                            page=found.number, pages=found.pages,
                            counts=dispatch.message_counts(db))
+
+
+# --- audit log -----------------------------------------------------------------------
+
+AUDIT_FILTERS = {"": "Everything", "report.": "Report views and downloads",
+                 "export.": "FHIR exports", "api.": "API use", "action.": "Action log",
+                 "auth.": "Sign-ins and passwords", "users.": "User changes"}
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit_log() -> ResponseReturnValue:
+    """Who looked at, exported or changed what, and when (never an answer)."""
+    kind = request.args.get("kind", "")
+    if kind not in AUDIT_FILTERS:
+        abort(404)
+    found = audit.audit_page(get_session(), number=_page(), action_prefix=kind)
+    if found.number > 1 and not found.items:
+        abort(404)
+    return render_template("admin/audit.html", rows=found.items, total=found.total,
+                           page=found.number, pages=found.pages, kind=kind,
+                           filters=AUDIT_FILTERS)

@@ -106,4 +106,4 @@ def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[o
 
 
 # Importing the modules registers their routes on bp.
-from survey_app.reports import activation, icb, overview, team  # noqa: E402,F401
+from survey_app.reports import activation, fhir, icb, overview, team  # noqa: E402,F401

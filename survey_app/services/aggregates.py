@@ -100,3 +100,19 @@ def summarise_wave(session: Session, *, wave: Wave, now: datetime) -> WaveSummar
     session.add(result)
     session.flush()
     return result
+
+
+def summarise_unsummarised(session: Session, *, now: datetime) -> int:
+    """Summarise every closed wave that has no summary yet; returns how many.
+
+    Waves closed before the aggregates existed (databases migrated past 0005)
+    have none, and reports read only summaries. ``flask db upgrade`` runs this.
+    """
+    missing = session.exec(
+        select(Wave).outerjoin(WaveSummary, col(WaveSummary.wave_id) == col(Wave.id))
+        .where(col(Wave.closed_at).is_not(None), col(WaveSummary.wave_id).is_(None))
+        .order_by(col(Wave.id))
+    ).all()
+    for wave in missing:
+        summarise_wave(session, wave=wave, now=now)
+    return len(missing)

@@ -94,9 +94,11 @@ def teams_with_neighbourhoods(session: Session) -> list[tuple[Team, Neighbourhoo
 
 def update_settings(session: Session, *, neighbourhood: Neighbourhood,
                     low_activation_prompt: str, invitation_gap_days: int,
-                    max_messages_per_wave: int) -> None:
-    """An INT's own settings: the clinician prompt and its fatigue guardrails."""
+                    max_messages_per_wave: int, action_stages: str | None = None) -> None:
+    """An INT's own settings: the clinician prompt, fatigue guardrails, improvement stages."""
     neighbourhood.low_activation_prompt = low_activation_prompt.strip() or None
     neighbourhood.invitation_gap_days = invitation_gap_days
     neighbourhood.max_messages_per_wave = max_messages_per_wave
+    if action_stages is not None:
+        neighbourhood.action_stages = ",".join(s.strip() for s in action_stages.split(","))
     session.add(neighbourhood)

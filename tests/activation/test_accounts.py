@@ -243,22 +243,28 @@ def test_limits_are_shared_through_redis(redis_limits, app, people, login):
 def test_an_admin_sets_the_ints_fatigue_guardrails(client, session, people, login,
                                                    hidden_fields):
     from survey_app.models import Neighbourhood
+    from survey_app.services.actions import stages_of
 
     login(client, "admin@example.test")
     page = client.get("/admin/ints/test-int")
     fields = hidden_fields(page.data)
+    assert 'value="Plan,Do,Study,Act"' in page.data.decode()
     bad = client.post("/admin/ints/test-int", data={**fields, "invitation_gap_days": "3",
-                                                    "max_messages_per_wave": "5"})
+                                                    "max_messages_per_wave": "5",
+                                                    "action_stages": "Plan,,Act"})
     assert bad.status_code == 400
     assert b"between 14 and 365 days" in bad.data and b"1 (invitation only)" in bad.data
+    assert b"leave none empty" in bad.data
     ok = client.post("/admin/ints/test-int", data={**fields, "invitation_gap_days": "28",
                                                    "max_messages_per_wave": "1",
-                                                   "low_activation_prompt": "Offer coaching"})
+                                                   "low_activation_prompt": "Offer coaching",
+                                                   "action_stages": " Aim , Test,Adopt "})
     assert ok.status_code == 302
     session.expire_all()
     neighbourhood = session.exec(select(Neighbourhood)).one()
     assert (neighbourhood.invitation_gap_days, neighbourhood.max_messages_per_wave,
             neighbourhood.low_activation_prompt) == (28, 1, "Offer coaching")
+    assert stages_of(neighbourhood) == ["Aim", "Test", "Adopt"]
 
 
 @pytest.mark.parametrize("path", ["/admin/users/99999999999999999999999",

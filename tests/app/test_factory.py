@@ -83,3 +83,10 @@ def test_every_page_carries_security_headers(client) -> None:
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Strict-Transport-Security" not in headers  # plain HTTP in development
+
+
+def test_https_pages_ask_browsers_to_keep_to_https(client) -> None:
+    secure = client.get("/p", base_url="https://pulse.example")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"

@@ -51,3 +51,31 @@ def test_the_demo_s_closed_waves_are_summarised(app, session):
     summaries = session.exec(select(WaveSummary)).all()
     assert len(summaries) == 48
     assert all(0 < s.responded <= s.invited for s in summaries)
+
+
+def test_db_upgrade_summarises_waves_closed_before_the_aggregates(client, session, open_wave,
+                                                                 hidden_fields, runner):
+    from sqlalchemy import delete
+
+    wave = open_wave(size=5)
+    for url, answers in zip(wave.urls, ANSWERS, strict=False):
+        page = client.get(url)
+        client.post(url, data={**hidden_fields(page.data), **answers})
+    waves.close_wave(session, wave=session.get(Wave, wave.wave_id), now=utcnow())
+    session.commit()
+    expected = {row.item_id: (row.answered, row.positive, row.score_sum) for row in session.exec(
+        select(WaveItemSummary).where(WaveItemSummary.wave_id == wave.wave_id))}
+    # As a database closed before migration 0005 would be: answers, no aggregates.
+    for table in (WaveChoiceCount, WaveItemSummary, WaveSummary):
+        session.exec(delete(table))
+    session.commit()
+
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "Summarised 1 closed waves" in result.output
+    session.expire_all()
+    assert session.get(WaveSummary, wave.wave_id).responded == 3
+    assert {row.item_id: (row.answered, row.positive, row.score_sum) for row in session.exec(
+        select(WaveItemSummary).where(WaveItemSummary.wave_id == wave.wave_id))} == expected
+    again = runner.invoke(args=["db", "upgrade"])
+    assert "Summarised" not in again.output

@@ -1,0 +1,1 @@
+"""FHIR exports of patient activation (admin only, audited)."""

@@ -1,0 +1,33 @@
+"""The admin's audit log page: every event, filtered by kind, never an answer."""
+
+from __future__ import annotations
+
+from survey_app.services import audit
+from survey_app.services.clock import utcnow
+
+
+def test_the_audit_log_lists_who_did_what(client, session, make_team, make_user, login):
+    make_team()
+    admin = make_user("admin")
+    lead = make_user("lead", email="lead@example.test", ints=("test-int",))
+    audit.record(session, user_id=lead.id, action="report.view", target="overview:test-int",
+                 now=utcnow())
+    audit.record(session, user_id=admin.id, action="api.read", target="/api/v1/ints",
+                 now=utcnow())
+    session.commit()
+    login(client, "admin@example.test")
+    everything = client.get("/admin/audit").data.decode()
+    assert "overview:test-int" in everything and "/api/v1/ints" in everything
+    assert "lead@example.test" in everything and "auth.login" in everything
+    reports = client.get("/admin/audit?kind=report.").data.decode()
+    assert "overview:test-int" in reports and "/api/v1/ints" not in reports
+    assert client.get("/admin/audit?kind=nonsense").status_code == 404
+    assert client.get("/admin/audit?page=2").status_code == 404
+
+
+def test_only_admins_read_the_audit_log(client, make_team, make_user, login):
+    make_team()
+    make_user("lead", email="lead@example.test", ints=("test-int",))
+    assert client.get("/admin/audit").status_code == 302
+    login(client, "lead@example.test")
+    assert client.get("/admin/audit").status_code == 403
