@@ -1,12 +1,14 @@
-"""Time the report data at 10^4 and at 10^6 stored staff answers, in the same run.
+"""Time the report pages at 10^4 and at 10^6 stored staff answers, in the same run.
 
-Builds two synthetic databases (SQLite files, or PostgreSQL schemas' worth of
-rows under PULSE_BENCH_DATABASE_URL), each an ICB of INTs, teams and closed
-waves with responses and answers, summarised at close as the app does. Then
-times the INT overview (services.reports.int_overview) and a team's series
-(services.reports.team_series, the team page's data) on each, and prints both
-and their ratio. Target: ratio <= 2 and each under 300 ms at 10^6, because
-reports read the per-wave aggregates, never raw answers.
+Builds two synthetic SQLite databases: a small one (one INT) and an ICB (20 INTs,
+400 teams, 36 closed waves each, 10^6 staff answers and 2 x 10^5 patient
+activation ratings), summarised at close as the app does, with a progress bar.
+Then, signed in as an admin through the real login form, times the server
+answering GET for the INT overview, a team page and the activation report (the
+whole request: queries, analysis, charts, template), and prints each with the
+ratio large/small. Target: ratio <= 2 and each page < 300 ms at 10^6, because
+reports read the per-wave aggregates (and GROUP BY for ratings), never raw answers
+into Python.
 
 Run: .venv/bin/python bench/report_speed.py [ANSWERS_LARGE]
 """
@@ -24,28 +26,33 @@ from pathlib import Path
 
 import click
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from survey_app import create_app  # noqa: E402
 from survey_app.db import get_engine, upgrade  # noqa: E402
 from survey_app.models import (  # noqa: E402
+    ActivationRating,
     Invitation,
     ItemAnswer,
     Neighbourhood,
     Response,
+    Site,
     StaffMember,
     Team,
     Wave,
 )
-from survey_app.services import reports  # noqa: E402
+from survey_app.services import accounts  # noqa: E402
 from survey_app.services.aggregates import summarise_wave  # noqa: E402
 from survey_app.services.instruments import ensure_version  # noqa: E402
 from survey_app.services.responses import choose_items  # noqa: E402
 
 INTS, TEAMS_PER_INT, WAVES = 20, 20, 36  # an ICB: 400 teams, 36 waves each
 STAFF_PER_TEAM = 12
+RATINGS_PER_INT = 10_000  # 2 x 10^5 across the ICB
+SITES_PER_INT = 4
+PASSWORD = "bench password 1234"
 START = datetime(2024, 1, 1, 9, tzinfo=UTC)
 
 
@@ -67,7 +74,36 @@ def build(app, answers_wanted: int, rng: random.Random,  # type: ignore[no-untyp
                     _team(session, rng, instrument, version.id or 0, neighbourhood,
                           team_index, responses_per_wave)
                     bar.update(1)
+                _ratings(session, rng, app, neighbourhood)
                 session.commit()
+        accounts.create_user(session, email="bench-admin@example.test", password=PASSWORD,
+                             role="admin", now=START)
+        session.commit()
+
+
+def _ratings(session, rng, app, neighbourhood):  # type: ignore[no-untyped-def]
+    """Patient activation ratings over 18 months at the INT's sites; a third followed up."""
+    activation = app.extensions["pulse_instruments"]["patient-activation"]
+    version = ensure_version(session, instrument=activation)
+    sites = []
+    for index in range(SITES_PER_INT):
+        site = Site(neighbourhood_id=neighbourhood.id, code=f"S{neighbourhood.id}X{index}",
+                    name=f"Site {index}", kind="gp_practice")
+        session.add(site)
+        sites.append(site)
+    session.flush()
+    patients = [f"{rng.getrandbits(256):064x}" for _ in range(RATINGS_PER_INT // 6)]
+    rows = []
+    for _ in range(RATINGS_PER_INT):
+        rows.append({
+            "id": f"{rng.getrandbits(128):032x}", "site_id": rng.choice(sites).id,
+            "rated_on": (START + timedelta(days=rng.randrange(540))).date(),
+            "channel": rng.choice(("clinician", "kiosk", "qr")), "proxy": False,
+            "easy_read": False, "questionnaire_version_id": version.id,
+            "rating": rng.choice((1, 2, 2, 3, 3, 3, 4)),
+            "patient_pseudonym": rng.choice(patients) if rng.random() < 0.33 else None,
+            "idempotency_key": f"{rng.getrandbits(128):032x}"})
+    session.execute(insert(ActivationRating), rows)
 
 
 def _team(session, rng, instrument, version_id, neighbourhood, team_index,  # type: ignore[no-untyped-def]
@@ -122,34 +158,50 @@ def timed(function, repeats: int = 5) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(times) * 1000
 
 
-def measure(answers_wanted: int, folder: str, ints: int) -> tuple[int, float, float]:
+PAGES = ("INT overview", "team page", "activation")
+
+
+def measure(answers_wanted: int, folder: str, ints: int) -> tuple[int, int, list[float]]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/r{answers_wanted}.db",
-                      "SECRET_KEY": "bench-" + "x" * 40, "TESTING": True})
+                      "SECRET_KEY": "bench-" + "x" * 40, "TESTING": True,
+                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
     upgrade(app)
     build(app, answers_wanted, random.Random(answers_wanted), ints)
-    instrument = app.extensions["pulse_instruments"]["team-pulse"]
     with Session(get_engine(app)) as session:
-        stored = session.exec(select(ItemAnswer.item_id)).all()
+        stored = session.exec(select(func.count()).select_from(ItemAnswer)).one()
+        ratings = session.exec(select(func.count()).select_from(ActivationRating)).one()
         neighbourhood = session.exec(select(Neighbourhood)).first()
-        team = session.exec(select(Team)).first()
+        team = session.exec(select(Team).where(Team.neighbourhood_id == neighbourhood.id)
+                            ).first() if neighbourhood else None
         assert neighbourhood is not None and team is not None
-        overview = timed(lambda: reports.int_overview(
-            session, neighbourhood=neighbourhood, instrument=instrument, threshold=5))
-        series = timed(lambda: reports.team_series(session, team_id=team.id or 0))
-    return len(stored), overview, series
+        urls = (f"/reports/{neighbourhood.slug}",
+                f"/reports/{neighbourhood.slug}/teams/{team.slug}",
+                f"/reports/{neighbourhood.slug}/activation")
+    client = app.test_client()
+    signed_in = client.post("/login", data={"email": "bench-admin@example.test",
+                                            "password": PASSWORD})
+    assert signed_in.status_code == 302, signed_in.status_code
+
+    def get(url: str) -> None:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    return stored, ratings, [timed(lambda url=url: get(url)) for url in urls]
 
 
 def main(large: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         # The small database is one INT (10^4 answers cannot fill an ICB's waves);
         # the large one is the whole ICB. Every INT is the same size in both.
-        small_n, small_overview, small_series = measure(10_000, folder, ints=1)
-        large_n, large_overview, large_series = measure(large, folder, ints=INTS)
-    print(f"{'stored answers':>15} {'INT overview ms':>16} {'team series ms':>15}")
-    print(f"{small_n:>15,} {small_overview:>16.1f} {small_series:>15.1f}")
-    print(f"{large_n:>15,} {large_overview:>16.1f} {large_series:>15.1f}")
-    print(f"ratio large/small: overview {large_overview / small_overview:.2f}x, "
-          f"team series {large_series / small_series:.2f}x (target <= 2; < 300 ms at 10^6)")
+        small_n, small_ratings, small = measure(10_000, folder, ints=1)
+        large_n, large_ratings, large_times = measure(large, folder, ints=INTS)
+    print("server time per page (median of 5 GETs, ms)")
+    print(f"{'stored answers':>15} {'ratings':>9} " + " ".join(f"{p:>13}" for p in PAGES))
+    print(f"{small_n:>15,} {small_ratings:>9,} " + " ".join(f"{t:>13.1f}" for t in small))
+    print(f"{large_n:>15,} {large_ratings:>9,} " + " ".join(f"{t:>13.1f}" for t in large_times))
+    print("ratio large/small: " + ", ".join(
+        f"{page} {lt / st:.2f}x" for page, st, lt in zip(PAGES, small, large_times, strict=True))
+        + " (target <= 2; each < 300 ms at 10^6)")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from survey_app.models import (
     Wave,
 )
 from survey_app.services import tokens
+from survey_app.services.actions import add_action
 from survey_app.services.aggregates import summarise_wave
 from survey_app.services.demo_patients import load_patients
 from survey_app.services.instruments import ensure_version
@@ -175,9 +176,32 @@ def load(session: Session, *, now: datetime, instruments: Mapping[str, Instrumen
         session, rng=rng, neighbourhood=neighbourhood, first_month=first_month,
         instruments=dict(instruments), pseudonym_key=pseudonym_key, now=now,
     )
+    _demo_actions(session, neighbourhood=neighbourhood, teams=team_rows,
+                  first_wave=_first_monday(first_month), now=now)
     staff = sum(plan.size for plan in TEAMS)
     return (f"{len(TEAMS)} teams, {staff} staff, {MONTHLY_WAVES * len(TEAMS)} closed waves "
             f"with {answered} responses, {open_summary}; {patients_summary}")
+
+
+# "You said, we did": what the demo's leads did, in weeks after the first wave.
+DEMO_ACTIONS = (
+    (IMPROVING_TEAM, 14, "Plan",
+     "Staff said handovers eat into visits. Agreed to trial a protected daily huddle."),
+    (IMPROVING_TEAM, 19, "Do",
+     "Started a 15-minute protected huddle each morning and a shared visit board."),
+    (IMPROVING_TEAM, 36, "Study",
+     "Reviewed three months of pulses with the team: engagement up, huddle kept."),
+    ("gp-practice", 40, "Plan",
+     "Staff asked for fewer reminders: the pulse now sends one reminder, not two."),
+)
+
+
+def _demo_actions(session: Session, *, neighbourhood: Neighbourhood, teams: Mapping[str, Team],
+                  first_wave: datetime, now: datetime) -> None:
+    for slug, weeks, stage, description in DEMO_ACTIONS:
+        add_action(session, neighbourhood=neighbourhood, team_id=teams[slug].id or 0,
+                   taken_on=(first_wave + timedelta(weeks=weeks)).date(),
+                   description=description, stage=stage, user_id=None, now=now)
 
 
 def _new_member(rng: random.Random, plan: TeamPlan, neighbourhood_id: int, today: date,

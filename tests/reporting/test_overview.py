@@ -52,3 +52,17 @@ def test_a_team_below_the_threshold_shows_no_figures(app, session, open_wave, cl
                                  threshold=5)
     assert row.hidden_reason == "too few answers"
     assert row.recommend_work is None and row.engagement is None and row.change is None
+
+
+def test_the_demo_s_leads_have_logged_what_they_did(app, session):
+    from survey_app.models import Team
+    from survey_app.services.actions import latest_action, list_actions
+
+    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
+              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
+    session.commit()
+    nursing = session.exec(select(Team).where(Team.slug == "district-nursing")).one()
+    actions = list_actions(session, team_id=nursing.id)
+    assert [a.stage for a in actions] == ["Plan", "Do", "Study"]
+    assert latest_action(session, team_id=nursing.id).stage == "Study"
+    assert all(a.taken_on <= utcnow().date() for a in actions)
