@@ -1,0 +1,466 @@
+"""What the team report page shows: one team's measures, heatmap, fatigue, actions, comments.
+
+Everything is read from the per-wave aggregates (:func:`reports.team_series`)
+except the free-text comments of one wave, and every figure is computed by
+:mod:`analysis`.  Suppression is applied here, before anything is returned: a
+hidden value is None and carries its reason, so neither the page, the PDF nor
+a CSV can show it by mistake.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+from sqlalchemy import case
+from sqlmodel import Session, col, func, select
+
+from analysis.engagement import engagement_from_totals
+from analysis.fatigue import FatigueAssessment, assess_fatigue
+from analysis.spc import RULE_OUTSIDE_LIMITS, RULE_SHIFT, XmRChart, xmr
+from analysis.suppression import suppress_small_groups
+from questionnaires import Instrument
+from survey_app.models import (
+    Invitation,
+    ItemAnswer,
+    Response,
+    Team,
+    TeamAction,
+    TeamRebase,
+    Wave,
+    WaveSummary,
+)
+from survey_app.services import actions
+from survey_app.services.actions import ActionError
+from survey_app.services.clock import LONDON, as_utc
+from survey_app.services.reports import ENGAGEMENT_GROUPS, HIDDEN_REASONS, WavePoint, team_series
+
+TOO_FEW = HIDDEN_REASONS["too_few_answers"]
+NO_ANSWERS = "no answers"
+NOT_ALL_ASKED = "not every engagement question was asked"
+#: Waves pooled into one heatmap column, and the most columns drawn (two years monthly).
+WINDOW = 3
+MAX_WINDOWS = 8
+#: Rules that mean a sustained shift, after which a lead may start the charts afresh.
+SUSTAINED_RULES = {RULE_SHIFT: "a run of 7 points on one side of the mean",
+                   RULE_OUTSIDE_LIMITS: "a point beyond the process limits"}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One core measure across the team's closed waves, as charted.
+
+    ``values`` holds None where a wave is hidden (its reason in ``hidden_reasons``);
+    ``chart`` is None when fewer than two waves can be shown.
+    """
+
+    key: str
+    title: str
+    unit: str
+    values: tuple[float | None, ...]
+    hidden_reasons: tuple[str | None, ...]
+    chart: XmRChart | None
+
+
+@dataclass(frozen=True)
+class PlacedAction:
+    """An action with its chart marker label and the wave it is drawn at (None: after all)."""
+
+    action: TeamAction
+    marker: str
+    at_index: int | None
+
+
+@dataclass(frozen=True)
+class RebaseCandidate:
+    """A wave where a chart shows a sustained shift, so the charts may start afresh there."""
+
+    wave_id: int
+    label: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HeatmapCell:
+    value: float | None
+    hidden_reason: str | None
+
+
+@dataclass(frozen=True)
+class HeatmapRow:
+    item_id: str
+    text: str
+    cells: tuple[HeatmapCell, ...]
+
+
+@dataclass(frozen=True)
+class FatigueRow:
+    """One closed wave's fatigue indicators; the two from answers are None when hidden."""
+
+    label: str
+    invited: int
+    responded: int
+    response_rate: float | None
+    blank_share: float | None
+    median_seconds: float | None
+    hidden_reason: str | None
+
+
+@dataclass(frozen=True)
+class OpenPulse:
+    closes_at: datetime
+    invited: int
+    responded: int
+
+
+@dataclass(frozen=True)
+class Comments:
+    """The free-text answers of one wave, shuffled; ``shown`` is False when none may be."""
+
+    shown: bool
+    latest_hidden: bool
+    questions: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class TeamReport:
+    team: Team
+    labels: tuple[str, ...]
+    waves: tuple[WavePoint, ...]
+    wave_hidden: tuple[str | None, ...]
+    response_rates: tuple[float | None, ...]
+    measures: tuple[Measure, ...]
+    rebases: tuple[tuple[TeamRebase, str], ...]
+    rebase_candidates: tuple[RebaseCandidate, ...]
+    actions: tuple[PlacedAction, ...]
+    heatmap_columns: tuple[str, ...]
+    heatmap_rows: tuple[HeatmapRow, ...]
+    fatigue_rows: tuple[FatigueRow, ...]
+    fatigue: FatigueAssessment | None
+    open_pulse: OpenPulse | None
+    comments: Comments
+
+
+def find_team(session: Session, *, neighbourhood_id: int, slug: str) -> Team | None:
+    return session.exec(select(Team).where(Team.neighbourhood_id == neighbourhood_id,
+                                           Team.slug == slug)).first()
+
+
+def team_report(session: Session, *, team: Team, instrument: Instrument, threshold: int,
+                free_text_threshold: int, now: datetime,
+                rng: random.Random | None = None) -> TeamReport:
+    """Everything the team page shows, suppressed with ``threshold``.
+
+    Comments come from the latest closed wave with at least ``free_text_threshold``
+    responses, shuffled with ``rng`` (default: the system's random source, so no
+    order survives from one render to the next).
+    """
+    series = team_series(session, team_id=team.id or 0)
+    labels = tuple(w.label for w in series)
+    hidden = wave_hidden_reasons(session, team=team, series=series, threshold=threshold)
+    rebase_rows = actions.list_rebases(session, team_id=team.id or 0)
+    positions = {w.wave_id: i for i, w in enumerate(series)}
+    rebase_at = sorted({positions[r.wave_id] for r in rebase_rows
+                        if positions.get(r.wave_id, 0) > 0})
+    measures = _measures(series, hidden, instrument, threshold, rebase_at)
+    placed = _place_actions(session, series,
+                            actions.list_actions(session, team_id=team.id or 0))
+    return TeamReport(
+        team=team,
+        labels=labels,
+        waves=tuple(series),
+        wave_hidden=hidden,
+        response_rates=tuple(100 * w.responded / w.invited if w.invited else None
+                             for w in series),
+        measures=measures,
+        rebases=tuple((r, labels[positions[r.wave_id]]) for r in rebase_rows
+                      if r.wave_id in positions),
+        rebase_candidates=_rebase_candidates(series, measures),
+        actions=placed,
+        heatmap_columns=_windows_labels(series),
+        heatmap_rows=_heatmap(series, hidden, instrument, threshold),
+        fatigue_rows=_fatigue_rows(series, hidden),
+        fatigue=_fatigue(series) if series else None,
+        open_pulse=_open_pulse(session, team_id=team.id or 0, now=now),
+        comments=_comments(session, series, instrument, free_text_threshold,
+                           rng or random.SystemRandom()),
+    )
+
+
+def add_rebase_at_special_cause(session: Session, *, team: Team, instrument: Instrument,
+                                threshold: int, wave_id: int, reason: str,
+                                user_id: int | None, now: datetime) -> TeamRebase:
+    """Start the team's charts afresh at ``wave_id``, if a chart shows a sustained shift there.
+
+    Raises :class:`ActionError` (field ``wave_id``) when no chart shows a shift
+    run or a point beyond the limits at that wave, and whatever
+    :func:`actions.add_rebase` raises.
+    """
+    series = team_series(session, team_id=team.id or 0)
+    hidden = wave_hidden_reasons(session, team=team, series=series, threshold=threshold)
+    positions = {w.wave_id: i for i, w in enumerate(series)}
+    rebase_at = sorted({positions[r.wave_id]
+                        for r in actions.list_rebases(session, team_id=team.id or 0)
+                        if positions.get(r.wave_id, 0) > 0})
+    measures = _measures(series, hidden, instrument, threshold, rebase_at)
+    if wave_id not in {c.wave_id for c in _rebase_candidates(series, measures)}:
+        raise ActionError("The charts show no sustained shift at that pulse, so they cannot "
+                          "start afresh there. Choose a pulse from the list.", field="wave_id")
+    return actions.add_rebase(session, team_id=team.id or 0, wave_id=wave_id, reason=reason,
+                              user_id=user_id, now=now)
+
+
+# --------------------------------------------------------------------------- suppression
+
+
+def wave_hidden_reasons(session: Session, *, team: Team, series: Sequence[WavePoint],
+                 threshold: int) -> tuple[str | None, ...]:
+    """Why each wave's results are hidden, or None.
+
+    A wave is compared with the INT's other teams' waves of the same month, as
+    the overview compares the teams' latest waves: if a small team's month is
+    hidden, another team's may have to be too, or the small one could be worked
+    out from the INT's total.  Teams are in name order, as on the overview, so
+    ties are broken the same way.
+    """
+    if not series:
+        return ()
+    rows = session.exec(
+        select(Wave.id, Wave.team_id, Wave.opens_at, WaveSummary.responded)
+        .join(WaveSummary, col(WaveSummary.wave_id) == col(Wave.id))
+        .join(Team, col(Team.id) == col(Wave.team_id))
+        .where(Team.neighbourhood_id == team.neighbourhood_id,
+               col(Wave.closed_at).is_not(None))
+        .order_by(col(Team.name), col(Team.id), col(Wave.opens_at))
+    ).all()
+    by_month: dict[str, list[tuple[int, int]]] = {}
+    for wave_id, _team_id, opens_at, responded in rows:
+        month = f"{as_utc(opens_at).astimezone(LONDON):%Y-%m}"
+        by_month.setdefault(month, []).append((wave_id or 0, responded))
+    month_of = {wave_id: month for month, waves in by_month.items() for wave_id, _ in waves}
+    reasons: list[str | None] = []
+    for point in series:
+        peers = by_month.get(month_of.get(point.wave_id, ""), [(point.wave_id,
+                                                                 point.responded)])
+        result = suppress_small_groups(np.array([count for _, count in peers]),
+                                       threshold=threshold)
+        index = [wave_id for wave_id, _ in peers].index(point.wave_id)
+        code = result.reason[index]
+        if code is None and point.responded == 0:
+            code = "too_few_answers"  # nobody answered: nothing to show
+        reasons.append(HIDDEN_REASONS[code] if code else None)
+    return tuple(reasons)
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def _measures(series: Sequence[WavePoint], hidden: Sequence[str | None],
+              instrument: Instrument, threshold: int,
+              rebase_at: Sequence[int]) -> tuple[Measure, ...]:
+    measures = []
+    for key, title in (("recommend_work", "% who would recommend the team as a place to work"),
+                       ("recommend_care", "% who would recommend the team's care")):
+        values: list[float | None] = []
+        reasons: list[str | None] = []
+        for point, reason in zip(series, hidden, strict=True):
+            positive, answered = point.positive(key)
+            if reason is None and answered < threshold:
+                # The wave is shown, but too few answered this question.
+                reason = TOO_FEW
+            values.append(None if reason else 100 * positive / answered)
+            reasons.append(reason)
+        measures.append(_measure(key, title, "%", values, reasons, rebase_at))
+    engagement: list[float | None] = []
+    reasons = []
+    for point, reason in zip(series, hidden, strict=True):
+        score = None if reason else _engagement(point, instrument)
+        if reason is None and score is None:
+            reason = NOT_ALL_ASKED
+        engagement.append(score)
+        reasons.append(reason)
+    measures.append(_measure("engagement", "Engagement score (0 to 10)", "", engagement,
+                             reasons, rebase_at))
+    return tuple(measures)
+
+
+def _measure(key: str, title: str, unit: str, values: list[float | None],
+             reasons: list[str | None], rebase_at: Sequence[int]) -> Measure:
+    present = sum(v is not None for v in values)
+    chart = None
+    if present >= 2:
+        chart = xmr([math.nan if v is None else v for v in values], improvement="increase",
+                    rebase_at=list(rebase_at))
+    return Measure(key, title, unit, tuple(values), tuple(reasons), chart)
+
+
+def _engagement(point: WavePoint, instrument: Instrument) -> float | None:
+    items = [item for item in instrument.items if item.group in ENGAGEMENT_GROUPS]
+    sums = [point.items[i.id].score_sum if i.id in point.items else 0.0 for i in items]
+    counts = [point.items[i.id].scored if i.id in point.items else 0 for i in items]
+    score = engagement_from_totals(sums, counts, [str(i.group) for i in items]).score
+    return None if math.isnan(score) else float(score)
+
+
+def _rebase_candidates(series: Sequence[WavePoint],
+                       measures: Sequence[Measure]) -> tuple[RebaseCandidate, ...]:
+    found: dict[int, list[str]] = {}
+    for measure in measures:
+        chart = measure.chart
+        if chart is None:
+            continue
+        for i in range(1, len(series)):
+            rule = chart.rule[i]
+            starts_segment = chart.segment[i] != chart.segment[i - 1]
+            if rule in SUSTAINED_RULES and not starts_segment:
+                found.setdefault(i, []).append(f"{measure.title}: {SUSTAINED_RULES[rule]}")
+    return tuple(RebaseCandidate(series[i].wave_id, series[i].label, tuple(reasons))
+                 for i, reasons in sorted(found.items()))
+
+
+# --------------------------------------------------------------------------- actions
+
+
+def _place_actions(session: Session, series: Sequence[WavePoint],
+                   rows: Sequence[TeamAction]) -> tuple[PlacedAction, ...]:
+    """Each action at the first wave whose dates contain or follow its date."""
+    closes: dict[int, date] = {}
+    if series:
+        closes = {
+            wave_id or 0: as_utc(closes_at).astimezone(LONDON).date()
+            for wave_id, closes_at in session.exec(
+                select(Wave.id, Wave.closes_at)
+                .where(col(Wave.id).in_([w.wave_id for w in series])))
+        }
+    placed = []
+    for number, action in enumerate(rows, start=1):
+        at = next((i for i, w in enumerate(series) if closes[w.wave_id] >= action.taken_on),
+                  None)
+        placed.append(PlacedAction(action, f"A{number}", at))
+    return tuple(placed)
+
+
+# --------------------------------------------------------------------------- heatmap
+
+
+def _windows(series: Sequence[WavePoint]) -> list[list[int]]:
+    """Positions of the waves pooled in each heatmap column, the latest window full.
+
+    Windows do not overlap: from overlapping windows the difference of two
+    neighbours would give one wave's answers, however few.
+    """
+    count = len(series)
+    ends = list(range(count, 0, -WINDOW))[:MAX_WINDOWS]
+    return [list(range(max(0, end - WINDOW), end)) for end in reversed(ends)]
+
+
+def _windows_labels(series: Sequence[WavePoint]) -> tuple[str, ...]:
+    labels = []
+    for window in _windows(series):
+        first, last = series[window[0]].label, series[window[-1]].label
+        labels.append(first if first == last else f"{first} to {last}")
+    return tuple(labels)
+
+
+def _heatmap(series: Sequence[WavePoint], hidden: Sequence[str | None],
+             instrument: Instrument, threshold: int) -> tuple[HeatmapRow, ...]:
+    windows = _windows(series)
+    rows = []
+    for item in instrument.pool_items:
+        cells = []
+        for window in windows:
+            # A wave hidden as a whole lends none of its answers to a pooled cell.
+            shown = [series[i].items.get(item.id) for i in window if hidden[i] is None]
+            answered = sum(row.answered for row in shown if row)
+            scored = sum(row.scored for row in shown if row)
+            total = sum(row.score_sum for row in shown if row)
+            if answered == 0 or scored == 0:
+                cells.append(HeatmapCell(None, NO_ANSWERS))
+            elif answered < threshold:
+                cells.append(HeatmapCell(None, TOO_FEW))
+            else:
+                cells.append(HeatmapCell(total / scored, None))
+        rows.append(HeatmapRow(item.id, item.text, tuple(cells)))
+    return tuple(rows)
+
+
+# --------------------------------------------------------------------------- fatigue
+
+
+def _fatigue_rows(series: Sequence[WavePoint],
+                  hidden: Sequence[str | None]) -> tuple[FatigueRow, ...]:
+    rows = []
+    for point, reason in zip(series, hidden, strict=True):
+        shown = sum(row.shown for row in point.items.values())
+        answered = sum(row.answered for row in point.items.values())
+        rows.append(FatigueRow(
+            label=point.label,
+            invited=point.invited,
+            responded=point.responded,
+            response_rate=100 * point.responded / point.invited if point.invited else None,
+            blank_share=None if reason or not shown else 100 * (shown - answered) / shown,
+            median_seconds=None if reason else point.median_completion_seconds,
+            hidden_reason=reason,
+        ))
+    return tuple(rows)
+
+
+def _fatigue(series: Sequence[WavePoint]) -> FatigueAssessment:
+    """Judged exactly as the overview's fatigue badge, so the two always agree."""
+    def total(name: str) -> list[int]:
+        return [sum(getattr(row, name) for row in w.items.values()) for w in series]
+
+    presented = total("shown")
+    answered = total("answered")
+    return assess_fatigue(
+        [w.responded for w in series], [w.invited for w in series],
+        items_blank=[p - a for p, a in zip(presented, answered, strict=True)],
+        items_presented=presented,
+        median_completion_seconds=[w.median_completion_seconds or math.nan for w in series],
+    )
+
+
+def _open_pulse(session: Session, *, team_id: int, now: datetime) -> OpenPulse | None:
+    """The team's open wave, if any: only its response rate may be shown."""
+    wave = session.exec(select(Wave).where(Wave.team_id == team_id,
+                                           col(Wave.closed_at).is_(None),
+                                           col(Wave.opens_at) <= now)
+                        .order_by(col(Wave.opens_at).desc()).limit(1)).first()
+    if wave is None:
+        return None
+    invited, responded = session.exec(
+        select(func.count(), func.coalesce(func.sum(case((col(Invitation.used), 1), else_=0)), 0))
+        .where(Invitation.wave_id == wave.id)
+    ).one()
+    return OpenPulse(as_utc(wave.closes_at), int(invited), int(responded))
+
+
+# --------------------------------------------------------------------------- comments
+
+
+def _comments(session: Session, series: Sequence[WavePoint], instrument: Instrument,
+              threshold: int, rng: random.Random) -> Comments:
+    questions = [item for item in instrument.items if item.kind == "text"]
+    latest_hidden = bool(series) and series[-1].responded < threshold
+    wave = next((w for w in reversed(series) if w.responded >= threshold), None)
+    if wave is None or not questions:
+        return Comments(False, latest_hidden, ())
+    texts: dict[str, list[str]] = {item.id: [] for item in questions}
+    for item_id, text in session.exec(
+        select(ItemAnswer.item_id, ItemAnswer.text)
+        .join(Response, col(Response.id) == col(ItemAnswer.response_id))
+        .where(Response.wave_id == wave.wave_id,
+               col(ItemAnswer.item_id).in_(list(texts)),
+               col(ItemAnswer.text).is_not(None))
+    ):
+        if text and text.strip():
+            texts[item_id].append(text.strip())
+    for answers in texts.values():
+        # Shuffled on every render: stored order could follow the order people answered.
+        rng.shuffle(answers)
+    return Comments(True, latest_hidden,
+                    tuple((item.text, tuple(texts[item.id])) for item in questions))
