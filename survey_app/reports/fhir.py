@@ -1,1 +1,127 @@
-"""FHIR exports of patient activation (admin only, audited)."""
+"""FHIR exports of patient activation (admin only, audited).
+
+``/reports/<int>/activation/fhir/bundle.json`` is a ``collection`` Bundle of the
+INT's ratings as QuestionnaireResponses, each referencing the version of the
+Questionnaire it answered; ``/reports/fhir/questionnaire.json`` is that
+Questionnaire. Patients appear only as keyed pseudonyms (see
+:mod:`survey_app.exports.fhir`). Every export is written to the audit log.
+Errors are JSON with a reason, as a FHIR client expects of an API.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from flask import Response, current_app, request
+from sqlmodel import select
+
+from survey_app.auth import role_required
+from survey_app.db import get_session
+from survey_app.exports import questionnaire_resource, questionnaire_response_bundle
+from survey_app.models import QuestionnaireVersion
+from survey_app.reports import bp, record_view
+from survey_app.services.activation_report import ratings_for_export, site_names
+from survey_app.services.clock import utcnow
+from survey_app.services.instruments import ensure_version, instrument_of
+from survey_app.services.teams import find_neighbourhood
+
+FHIR_JSON = "application/fhir+json"
+INSTRUMENT = "patient-activation"
+
+
+def _fhir(resource: dict[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(resource, ensure_ascii=False), status=status, mimetype=FHIR_JSON)
+
+
+def _problem(status: int, reason: str) -> Response:
+    """An error as JSON: ``{"error": ..., "reason": ...}``."""
+    words = {400: "bad request", 404: "not found"}[status]
+    return Response(json.dumps({"error": words, "reason": reason}), status=status,
+                    mimetype="application/json")
+
+
+def _date_arg(name: str) -> date | None:
+    """The query argument `name` as a date, None when absent.
+
+    Raises
+    ------
+    ValueError
+        With a reason naming the argument, if it is not a YYYY-MM-DD date.
+    """
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        if len(value) != 10:  # fromisoformat also takes 20250301, which few would mean
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a date written YYYY-MM-DD, got {value!r}") from None
+
+
+@bp.route("/<int_slug>/activation/fhir/bundle.json")
+@role_required("admin")
+def fhir_bundle(int_slug: str) -> Any:
+    session = get_session()
+    neighbourhood = find_neighbourhood(session, slug=int_slug)
+    if neighbourhood is None:
+        return _problem(404, f"there is no INT {int_slug!r}")
+    try:
+        since, until = _date_arg("since"), _date_arg("until")
+        batches = ratings_for_export(session, neighbourhood=neighbourhood, since=since,
+                                     until=until)
+    except ValueError as error:
+        return _problem(400, str(error))
+    base_url = current_app.config["PULSE_BASE_URL"]
+    names = site_names(session, neighbourhood=neighbourhood)
+    generated_at = utcnow()
+    # Each rating references the wording it answered: one part per stored version,
+    # merged into one Bundle in the export's order (date, then id).
+    parts = [
+        questionnaire_response_bundle(
+            batch.records, instrument=instrument_of(batch.version),
+            version=batch.version.version, base_url=base_url, site_names=names,
+            generated_at=generated_at)
+        for batch in batches
+    ] or [questionnaire_response_bundle(  # no ratings: a valid Bundle with no entry
+        [], instrument=current_app.extensions["pulse_instruments"][INSTRUMENT], version=1,
+        base_url=base_url, site_names=names, generated_at=generated_at)]
+    bundle = parts[0]
+    entries = [entry for part in parts for entry in part.get("entry", [])]
+    if entries:
+        entries.sort(key=lambda e: (e["resource"]["authored"], e["resource"]["id"]))
+        bundle["entry"] = entries
+    record_view("export.fhir", f"activation:{neighbourhood.slug}", resource="Bundle",
+                since=since.isoformat() if since else None,
+                until=until.isoformat() if until else None, ratings=len(entries))
+    return _fhir(bundle)
+
+
+@bp.route("/fhir/questionnaire.json")
+@role_required("admin")
+def fhir_questionnaire() -> Any:
+    session = get_session()
+    requested = request.args.get("version")
+    if requested is None or requested == "":
+        # The wording in use now; stored (as the next version) if it is new, so the
+        # Questionnaire exported is the one new ratings will reference.
+        stored = ensure_version(
+            session, instrument=current_app.extensions["pulse_instruments"][INSTRUMENT])
+    else:
+        if not requested.isdigit() or int(requested) < 1:
+            return _problem(400, f"version must be a whole number of at least 1, "
+                                 f"got {requested!r}")
+        found = session.exec(select(QuestionnaireVersion).where(
+            QuestionnaireVersion.key == INSTRUMENT,
+            QuestionnaireVersion.version == int(requested))).first()
+        if found is None:
+            return _problem(404, f"there is no version {requested} of the {INSTRUMENT} "
+                                 "Questionnaire")
+        stored = found
+    resource = questionnaire_resource(instrument_of(stored), version=stored.version,
+                                      base_url=current_app.config["PULSE_BASE_URL"])
+    record_view("export.fhir", f"questionnaire:{INSTRUMENT}", resource="Questionnaire",
+                version=stored.version)
+    return _fhir(resource)
