@@ -43,10 +43,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from survey_app.activation.patient_views import bp as patient_bp
     from survey_app.activation.views import bp as activation_bp
     from survey_app.admin.views import bp as admin_bp
+    from survey_app.api import bp as api_bp
+    from survey_app.api.tokens_views import bp as api_tokens_bp
     from survey_app.health import bp as health_bp
     from survey_app.pulse.views import bp as pulse_bp
     from survey_app.reports import bp as reports_bp
 
-    for blueprint in (health_bp, pulse_bp, activation_bp, patient_bp, admin_bp, reports_bp):
+    for blueprint in (health_bp, pulse_bp, activation_bp, patient_bp, admin_bp, reports_bp,
+                      api_bp, api_tokens_bp):
         app.register_blueprint(blueprint)
     return app

@@ -71,6 +71,10 @@ def load_settings(instance_path: str, environ: Mapping[str, str] = os.environ) -
         "PULSE_LOGIN_ACCOUNT_LIMIT": environ.get("PULSE_LOGIN_ACCOUNT_LIMIT",
                                                  "5 per minute;20 per hour"),
         "PULSE_QR_LIMIT": environ.get("PULSE_QR_LIMIT", "30 per minute;300 per hour"),
+        # The read-only API: calls per token, and failed token checks per client.
+        "PULSE_API_RATE_LIMIT": environ.get("PULSE_API_RATE_LIMIT", "120 per minute"),
+        "PULSE_API_FAILED_AUTH_LIMIT": environ.get("PULSE_API_FAILED_AUTH_LIMIT",
+                                                   "30 per minute"),
     }
     settings["SECRET_KEY"] = _secret_key(env, instance_path, environ)
     settings["PULSE_PSEUDONYM_KEY"] = _pseudonym_key(env, instance_path, environ)

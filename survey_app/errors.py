@@ -50,4 +50,6 @@ def init_app(app: Flask) -> None:
         app.logger.error("unhandled %s at %s on %s", type(error).__name__, where,
                          mask_secrets(request.path))
         title, advice = MESSAGES[500]
+        if request.path.startswith("/api/"):
+            return {"error": "server_error", "reason": f"{title}. {advice}"}, 500
         return render_template("error.html", title=title, advice=advice), 500

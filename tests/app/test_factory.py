@@ -90,3 +90,21 @@ def test_every_page_carries_security_headers(client) -> None:
 def test_https_pages_ask_browsers_to_keep_to_https(client) -> None:
     secure = client.get("/p", base_url="https://pulse.example")
     assert secure.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_an_unexpected_error_is_a_friendly_page_or_api_json(tmp_path: Path) -> None:
+    app = create_app({"TESTING": False, "SECRET_KEY": "x" * 40,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/e.db"})
+
+    def boom() -> str:
+        raise RuntimeError("something someone typed")
+
+    app.add_url_rule("/boom", "boom", boom)
+    app.add_url_rule("/api/v1/boom", "api_boom", boom)
+    client = app.test_client()
+    page = client.get("/boom")
+    assert page.status_code == 500 and b"there is a problem with the service" in page.data
+    assert b"someone typed" not in page.data
+    api = client.get("/api/v1/boom")
+    assert api.status_code == 500 and api.json["error"] == "server_error"
+    assert "someone typed" not in api.json["reason"]
