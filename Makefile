@@ -7,7 +7,7 @@ PULSE_PORT ?= 5000
 PYTEST_ARGS ?=
 export PULSE_PORT
 
-.PHONY: run test install lint typecheck test-deps chromium css bench clean
+.PHONY: run test install lint typecheck test-deps chromium pdf-libs poppler css bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 
 ## make run: migrate the SQLite database, load the demo INT if empty, print links, then
 ## serve the web app and run the scheduler beside it (Ctrl-C stops both).
-run: install
+run: install pdf-libs
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	@echo "Serving Pulse on http://127.0.0.1:$(PULSE_PORT) with the scheduler (Ctrl-C to stop)"
@@ -31,7 +31,8 @@ run: install
 		$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PULSE_PORT) --workers 2 --threads 4 \
 			--log-level warning wsgi:app
 
-## make test: install what the suite needs (npm packages, Debian's chromium), then run it.
+## make test: install what the suite needs (npm packages, Debian's chromium, the PDF
+## libraries and poppler), then run it.
 test: install test-deps lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -41,7 +42,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-test-deps: node_modules/.installed chromium
+test-deps: node_modules/.installed chromium pdf-libs poppler
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -54,6 +55,29 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Install the Debian packages named in $(1) that are not installed yet (none: no-op).
+define apt_install_missing
+	@missing=$$(for deb in $(1); do \
+		dpkg-query -W -f='$${Status}\n' $$deb 2>/dev/null | grep -q 'ok installed' || echo $$deb; \
+		done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian's" $$missing; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+# The PDF download: WeasyPrint draws with Pango and HarfBuzz, in DejaVu and in
+# Liberation Sans (which stands in for the NHS pages' Arial).
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+	fonts-liberation2
+pdf-libs:
+	$(call apt_install_missing,$(PDF_DEBS))
+
+# The PDF tests read the PDF back with pdftoppm, pdfinfo and pdftotext.
+poppler:
+	$(call apt_install_missing,poppler-utils)
 
 ## make css: rebuild survey_app/static/css/pulse.css from nhsuk-frontend's Sass.
 css: node_modules/.installed

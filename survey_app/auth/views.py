@@ -27,7 +27,7 @@ from survey_app.services.clock import utcnow
 
 bp = Blueprint("auth", __name__)
 
-HOME_BY_ROLE = {"recorder": "activation.record", "lead": "auth.home", "admin": "admin.users"}
+HOME_BY_ROLE = {"recorder": "activation.record", "lead": "reports.index", "admin": "admin.users"}
 
 
 def _account_key() -> str:

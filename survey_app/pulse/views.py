@@ -22,6 +22,7 @@ from survey_app.security import private_page
 from survey_app.services import programme, responses, tokens
 from survey_app.services.clock import utcnow
 from survey_app.services.responses import LinkState, PulseLink
+from survey_app.services.team_results import TeamResults, results_for_team
 
 bp = Blueprint("pulse", __name__)
 
@@ -142,7 +143,25 @@ def _first_anchor(form: PulseForm) -> str:
 
 @bp.get("/thank-you/<int_slug>/<team_slug>")
 def thanks(int_slug: str, team_slug: str) -> ResponseReturnValue:
-    return render_template("pulse/thanks.html", int_slug=int_slug, team_slug=team_slug)
+    # An unknown team still gets its thank-you (the answers are stored), just no results.
+    return render_template("pulse/thanks.html", int_slug=int_slug, team_slug=team_slug,
+                           results=_team_results(int_slug, team_slug))
+
+
+@bp.get("/results/<int_slug>/<team_slug>")
+def team_results(int_slug: str, team_slug: str) -> ResponseReturnValue:
+    """A team's headline results for its staff: no login, closed waves only."""
+    results = _team_results(int_slug, team_slug)
+    if results is None:
+        abort(404)
+    return render_template("pulse/results.html", results=results)
+
+
+def _team_results(int_slug: str, team_slug: str) -> TeamResults | None:
+    return results_for_team(
+        get_session(), int_slug=int_slug, team_slug=team_slug,
+        instrument=current_app.extensions["pulse_instruments"]["team-pulse"],
+        threshold=current_app.config["PULSE_SUPPRESSION_THRESHOLD"], now=utcnow())
 
 
 @bp.route("/unsubscribe/<signed>", methods=["GET", "POST"])

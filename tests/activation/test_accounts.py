@@ -23,7 +23,7 @@ def people(make_site, make_user):
 
 @pytest.mark.parametrize("email, home", [
     ("recorder@example.test", "/activation/record"),
-    ("lead@example.test", "/home"),
+    ("lead@example.test", "/reports/"),
     ("admin@example.test", "/admin/users"),
 ])
 def test_each_role_signs_in_to_its_home(client, people, login, email, home):

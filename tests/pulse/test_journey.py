@@ -58,6 +58,7 @@ def test_a_second_submit_is_410_and_stores_nothing(client, session, open_wave, h
     again = client.post(url, data=data)
     assert again.status_code == 410
     assert b"already answered" in again.data
+    assert b'href="/results/test-int/district-nursing"' in again.data  # their team's results
     assert client.get(url).status_code == 410
     assert len(_responses(session)) == 1
 
@@ -75,6 +76,7 @@ def test_a_closed_wave_says_closed_whether_or_not_answered(client, session, open
     assert page.status_code == 410
     assert b"This pulse has closed" in page.data
     assert b"already answered" not in page.data
+    assert b'href="/results/test-int/district-nursing"' in page.data
 
 
 def test_a_wave_past_its_closing_time_is_closed_before_the_close_job_runs(

@@ -73,7 +73,7 @@ def table(page: str, table_id: str) -> str:
 
 
 def row(fragment: str, attribute: str, value: str) -> str:
-    found = re.search(rf'<tr class="nhsuk-table__row" {attribute}="{re.escape(value)}">(.*?)</tr>',
+    found = re.search(rf'<tr {attribute}="{re.escape(value)}">(.*?)</tr>',
                       fragment, re.S)
     assert found, value
     return found.group(1)

@@ -57,7 +57,7 @@ def item_rows(session, wave_id):
 
 
 def team_row(page: str, slug: str) -> str:
-    found = re.search(rf'<tr class="nhsuk-table__row" id="team-{slug}">(.*?)</tr>', page, re.S)
+    found = re.search(rf'<tr id="team-{slug}">(.*?)</tr>', page, re.S)
     assert found, f"no row for {slug}"
     return html.unescape(found.group(1))
 

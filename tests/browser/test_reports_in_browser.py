@@ -1,0 +1,83 @@
+"""A lead's monthly visit in a real browser: sign in, read the INT overview, open a team,
+log an action and see it on the chart; axe-core (WCAG 2.2 AA) on every page, and
+screenshots of the overview and a team page at desktop and phone widths."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from survey_app.services import demo
+from survey_app.services.clock import utcnow
+from survey_app.services.demo_patients import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = (1280, 900)
+PHONE = (360, 640)
+LEAD = f"lead@{demo.EMAIL_DOMAIN}"
+
+
+@pytest.fixture
+def demo_int(app, session) -> None:
+    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
+              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
+    session.commit()
+
+
+def _sign_in(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/login")
+    page.get_by_label("Email address").fill(LEAD)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def _assert_axe_clean(page: Any, axe_violations: Any) -> None:
+    violations = axe_violations(page)
+    assert violations == [], f"{page.url}: {violations}"
+
+
+def test_a_lead_reads_the_overview_and_logs_an_action(demo_int, live_server, new_page,
+                                                      axe_violations, screenshot):
+    page = new_page(*DESKTOP)
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/reports/{demo.INT_SLUG}")
+    assert page.get_by_role("link", name="District nursing").count() >= 1
+    _assert_axe_clean(page, axe_violations)
+    screenshot(page, "reports-overview-desktop")
+
+    page.get_by_role("link", name="District nursing").first.click()
+    page.wait_for_url("**/teams/district-nursing")
+    _assert_axe_clean(page, axe_violations)
+    screenshot(page, "reports-team-desktop")
+    markers_before = page.locator("svg g.event").count()
+
+    # Two months ago: between closed pulses, so it is drawn on the charts.
+    taken_on = (utcnow() - timedelta(days=60)).date().isoformat()
+    page.get_by_label("Date of the action").fill(taken_on)
+    page.get_by_label("What was done").fill("Moved the team huddle to 08:45 at staff's request")
+    page.get_by_label("Stage of the improvement cycle").select_option(label="Act")
+    page.get_by_role("button", name="Add the action").click()
+    page.wait_for_url("**/teams/district-nursing**")
+    assert page.get_by_text("Moved the team huddle to 08:45").count() >= 1
+    # Drawn on the charts: one more event marker than before, on each chart.
+    assert page.locator("svg g.event").count() > markers_before
+    _assert_axe_clean(page, axe_violations)
+
+
+def test_report_pages_read_on_a_phone(demo_int, live_server, new_page, axe_violations,
+                                      screenshot):
+    page = new_page(*PHONE)
+    _sign_in(page, live_server)
+    for path, name in ((f"/reports/{demo.INT_SLUG}", "reports-overview-phone"),
+                       (f"/reports/{demo.INT_SLUG}/teams/district-nursing", "reports-team-phone"),
+                       (f"/reports/{demo.INT_SLUG}/activation", "reports-activation-phone")):
+        page.goto(live_server + path)
+        _assert_axe_clean(page, axe_violations)
+        # Wide tables scroll inside their own box, the page itself does not.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE[0] + 1, f"{path} is {width}px wide on a {PHONE[0]}px phone"
+        screenshot(page, name)
