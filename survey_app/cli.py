@@ -12,7 +12,7 @@ from flask import Flask, current_app, render_template
 from flask.cli import AppGroup
 
 from survey_app.db import get_session
-from survey_app.models import CADENCE_KINDS, ROLES
+from survey_app.models import CADENCE_KINDS, ROLES, SITE_KINDS
 from survey_app.services import (
     accounts,
     activation,
@@ -40,6 +40,46 @@ def _link(token: str) -> str:
 
 def _echo_json(payload: Any) -> None:
     click.echo(json.dumps(payload, indent=2, default=str))
+
+
+int_cli = AppGroup("int", help="Integrated Neighbourhood Teams.")
+
+
+@int_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The INT's full name.")
+def int_create(slug: str, name: str) -> None:
+    """Create an INT; SLUG is used in addresses (lower-case letters, digits, hyphens)."""
+    session = get_session()
+    try:
+        teams.create_neighbourhood(session, slug=slug, name=name)
+    except teams.SetupError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record(session, user_id=None, action="int.create", target=slug, now=utcnow())
+    session.commit()
+    click.echo(f"Created INT {slug}. Add teams with: flask --app wsgi team create {slug}/SLUG "
+               "--name NAME")
+
+
+@team_cli.command("create")
+@click.argument("int_and_slug", metavar="INT/SLUG")
+@click.option("--name", required=True, help="The team's name as staff know it.")
+def team_create(int_and_slug: str, name: str) -> None:
+    """Create a team in an INT, e.g. `team create riverside/podiatry --name Podiatry`."""
+    int_slug, _, slug = int_and_slug.partition("/")
+    session = get_session()
+    neighbourhood = teams.find_neighbourhood(session, slug=int_slug)
+    if neighbourhood is None or not slug:
+        raise click.ClickException(f"Name the team as INT/SLUG with an existing INT: "
+                                   f"got {int_and_slug!r}")
+    try:
+        teams.create_team(session, neighbourhood=neighbourhood, slug=slug, name=name)
+    except teams.SetupError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record(session, user_id=None, action="team.create", target=int_and_slug,
+                 now=utcnow())
+    session.commit()
+    click.echo(f"Created team {int_and_slug}. Import its staff with `roster import`.")
 
 
 @team_cli.command("list")
@@ -207,6 +247,28 @@ def _print_demo_links(count: int) -> None:
 site_cli = AppGroup("site", help="Sites where an INT sees patients.")
 activation_cli = AppGroup("activation", help="Patient activation ratings.")
 users_cli = AppGroup("users", help="Accounts for recorders, leads and admins.")
+
+
+@site_cli.command("create")
+@click.argument("code")
+@click.option("--int", "int_slug", required=True, help="INT slug.")
+@click.option("--name", required=True, help="The site's name as patients know it.")
+@click.option("--kind", type=click.Choice(SITE_KINDS), default="gp_practice",
+              show_default=True)
+def site_create(code: str, int_slug: str, name: str, kind: str) -> None:
+    """Create a site; CODE (2-12 letters and digits) goes in its QR address."""
+    session = get_session()
+    neighbourhood = teams.find_neighbourhood(session, slug=int_slug)
+    if neighbourhood is None:
+        raise click.ClickException(f"No INT {int_slug!r}")
+    try:
+        site = sites.create_site(session, neighbourhood=neighbourhood, code=code, name=name,
+                                 kind=kind)
+    except sites.SiteError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record(session, user_id=None, action="site.create", target=site.code, now=utcnow())
+    session.commit()
+    click.echo(f"Created site {site.code}: {current_app.config['PULSE_BASE_URL']}/q/{site.code}")
 
 
 @site_cli.command("list")
@@ -439,6 +501,6 @@ def roster_import(file: Any, int_slug: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (team_cli, wave_cli, demo_cli, site_cli, activation_cli, users_cli,
+    for group in (int_cli, team_cli, wave_cli, demo_cli, site_cli, activation_cli, users_cli,
                   scheduler_cli, schedule_cli, roster_cli):
         app.cli.add_command(group)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,6 +13,53 @@ from survey_app.models import Neighbourhood, StaffMember, Team, TeamMembership
 
 class LookupError_(LookupError):
     """A slug or id named by a user does not exist (or is ambiguous)."""
+
+
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+# Report addresses that an INT slug would otherwise shadow (/reports/icb is the ICB view).
+RESERVED_INT_SLUGS = frozenset({"icb", "fhir"})
+
+
+class SetupError(ValueError):
+    """An INT or team that cannot be created as asked."""
+
+
+def _check_slug(slug: str, what: str) -> str:
+    if not SLUG.fullmatch(slug):
+        raise SetupError(f"A {what} slug is 1 to 64 lower-case letters, digits and hyphens, "
+                         f"not starting or ending with a hyphen: got {slug!r}")
+    return slug
+
+
+def create_neighbourhood(session: Session, *, slug: str, name: str) -> Neighbourhood:
+    """A new INT. Raises :class:`SetupError` for a bad, reserved or taken slug."""
+    _check_slug(slug, "INT")
+    if slug in RESERVED_INT_SLUGS:
+        raise SetupError(f"{slug!r} is reserved for a report page; choose another slug")
+    if find_neighbourhood(session, slug=slug) is not None:
+        raise SetupError(f"There is already an INT {slug!r}")
+    if not name.strip():
+        raise SetupError("Give the INT a name")
+    neighbourhood = Neighbourhood(slug=slug, name=name.strip())
+    session.add(neighbourhood)
+    session.flush()
+    return neighbourhood
+
+
+def create_team(session: Session, *, neighbourhood: Neighbourhood, slug: str,
+                name: str) -> Team:
+    """A new team in an INT. Raises :class:`SetupError` for a bad or taken slug."""
+    _check_slug(slug, "team")
+    taken = session.exec(select(Team).where(Team.neighbourhood_id == neighbourhood.id,
+                                            Team.slug == slug)).first()
+    if taken is not None:
+        raise SetupError(f"{neighbourhood.slug} already has a team {slug!r}")
+    if not name.strip():
+        raise SetupError("Give the team a name")
+    team = Team(neighbourhood_id=neighbourhood.id or 0, slug=slug, name=name.strip())
+    session.add(team)
+    session.flush()
+    return team
 
 
 @dataclass(frozen=True, slots=True)
