@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 from sqlalchemy import case, func
@@ -38,7 +38,7 @@ from survey_app.models import (
     WaveItemSummary,
     WaveSummary,
 )
-from survey_app.services.clock import LONDON, as_utc
+from survey_app.services.clock import LONDON, as_utc, local_date
 
 ENGAGEMENT_GROUPS = ("motivation", "involvement", "advocacy")
 HIDDEN_REASONS = {"too_few_answers": "too few answers",
@@ -144,6 +144,22 @@ class OpenWaveProgress:
     closes_at: datetime
     invited: int
     responded: int
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.responded / self.invited if self.invited else None
+
+    @property
+    def closes_on(self) -> date:
+        """The day it closes, in London."""
+        return local_date(self.closes_at)
+
+
+def latest_open_wave(session: Session, *, team_id: int,
+                     now: datetime) -> OpenWaveProgress | None:
+    """The team's most recently opened wave still open at ``now``, as counts only."""
+    waves = open_waves(session, team_ids=[team_id], now=now)[team_id]
+    return waves[-1] if waves else None
 
 
 def open_waves(session: Session, *, team_ids: Sequence[int],
@@ -304,7 +320,7 @@ def int_overview(session: Session, *, neighbourhood: Neighbourhood, instrument: 
                                      None, None, None, None, None, None, None, opened))
             continue
         latest = waves[-1]
-        fatigue = _fatigue(waves)
+        fatigue = fatigue_of(waves)
         trend = response_trend(fatigue)
         change = judgements.get(index)
         work, work_hidden = _shown_interval(*latest.positive(WORK), threshold)
@@ -389,7 +405,8 @@ def _work_chart(waves: list[WavePoint], threshold: int,
     return xmr(values, improvement="increase", rebase_at=list(rebase_at))
 
 
-def _fatigue(waves: list[WavePoint]) -> FatigueAssessment:
+def fatigue_of(waves: Sequence[WavePoint]) -> FatigueAssessment:
+    """The fatigue judgement of a team's closed waves: one rule for every page and the API."""
     def total(name: str) -> list[int]:
         return [sum(getattr(row, name) for row in w.items.values()) for w in waves]
 

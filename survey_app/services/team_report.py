@@ -16,16 +16,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
-from sqlalchemy import case
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from analysis.engagement import engagement_from_totals
-from analysis.fatigue import FatigueAssessment, assess_fatigue
+from analysis.fatigue import FatigueAssessment
 from analysis.spc import RULE_OUTSIDE_LIMITS, RULE_SHIFT, XmRChart, xmr
 from analysis.suppression import suppress_small_groups
 from questionnaires import Instrument
 from survey_app.models import (
-    Invitation,
     ItemAnswer,
     Response,
     Team,
@@ -37,7 +35,15 @@ from survey_app.models import (
 from survey_app.services import actions
 from survey_app.services.actions import ActionError
 from survey_app.services.clock import LONDON, as_utc
-from survey_app.services.reports import ENGAGEMENT_GROUPS, HIDDEN_REASONS, WavePoint, team_series
+from survey_app.services.reports import (
+    ENGAGEMENT_GROUPS,
+    HIDDEN_REASONS,
+    OpenWaveProgress,
+    WavePoint,
+    fatigue_of,
+    latest_open_wave,
+    team_series,
+)
 
 TOO_FEW = HIDDEN_REASONS["too_few_answers"]
 NO_ANSWERS = "no answers"
@@ -111,13 +117,6 @@ class FatigueRow:
 
 
 @dataclass(frozen=True)
-class OpenPulse:
-    closes_at: datetime
-    invited: int
-    responded: int
-
-
-@dataclass(frozen=True)
 class Comments:
     """The free-text answers of one wave, shuffled; ``shown`` is False when none may be."""
 
@@ -141,7 +140,7 @@ class TeamReport:
     heatmap_rows: tuple[HeatmapRow, ...]
     fatigue_rows: tuple[FatigueRow, ...]
     fatigue: FatigueAssessment | None
-    open_pulse: OpenPulse | None
+    open_pulse: OpenWaveProgress | None
     comments: Comments
 
 
@@ -184,8 +183,8 @@ def team_report(session: Session, *, team: Team, instrument: Instrument, thresho
         heatmap_columns=_windows_labels(series),
         heatmap_rows=_heatmap(series, hidden, instrument, threshold),
         fatigue_rows=_fatigue_rows(series, hidden),
-        fatigue=_fatigue(series) if series else None,
-        open_pulse=_open_pulse(session, team_id=team.id or 0, now=now),
+        fatigue=fatigue_of(series) if series else None,
+        open_pulse=latest_open_wave(session, team_id=team.id or 0, now=now),
         comments=_comments(session, series, instrument, free_text_threshold,
                            rng or random.SystemRandom()),
     )
@@ -407,36 +406,6 @@ def _fatigue_rows(series: Sequence[WavePoint],
             hidden_reason=reason,
         ))
     return tuple(rows)
-
-
-def _fatigue(series: Sequence[WavePoint]) -> FatigueAssessment:
-    """Judged exactly as the overview's fatigue badge, so the two always agree."""
-    def total(name: str) -> list[int]:
-        return [sum(getattr(row, name) for row in w.items.values()) for w in series]
-
-    presented = total("shown")
-    answered = total("answered")
-    return assess_fatigue(
-        [w.responded for w in series], [w.invited for w in series],
-        items_blank=[p - a for p, a in zip(presented, answered, strict=True)],
-        items_presented=presented,
-        median_completion_seconds=[w.median_completion_seconds or math.nan for w in series],
-    )
-
-
-def _open_pulse(session: Session, *, team_id: int, now: datetime) -> OpenPulse | None:
-    """The team's open wave, if any: only its response rate may be shown."""
-    wave = session.exec(select(Wave).where(Wave.team_id == team_id,
-                                           col(Wave.closed_at).is_(None),
-                                           col(Wave.opens_at) <= now)
-                        .order_by(col(Wave.opens_at).desc()).limit(1)).first()
-    if wave is None:
-        return None
-    invited, responded = session.exec(
-        select(func.count(), func.coalesce(func.sum(case((col(Invitation.used), 1), else_=0)), 0))
-        .where(Invitation.wave_id == wave.id)
-    ).one()
-    return OpenPulse(as_utc(wave.closes_at), int(invited), int(responded))
 
 
 # --------------------------------------------------------------------------- comments

@@ -13,19 +13,25 @@ are read nowhere here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import case
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
 
 from analysis.change import ChangeJudgement
 from analysis.proportions import ProportionInterval, wilson_interval
 from analysis.suppression import TOO_FEW_ANSWERS
 from questionnaires import Instrument
-from survey_app.models import Invitation, Neighbourhood, Team, TeamAction, Wave
+from survey_app.models import Neighbourhood, Team, TeamAction, Wave
 from survey_app.services.actions import latest_action
-from survey_app.services.clock import LONDON, as_utc, local_date
-from survey_app.services.reports import HIDDEN_REASONS, WavePoint, int_overview, team_series
+from survey_app.services.clock import LONDON, as_utc
+from survey_app.services.reports import (
+    HIDDEN_REASONS,
+    OpenWaveProgress,
+    WavePoint,
+    int_overview,
+    latest_open_wave,
+    team_series,
+)
 from survey_app.services.teams import find_neighbourhood
 
 # The two NHS Staff Friends and Family Test items, in the order staff read them.
@@ -63,30 +69,12 @@ class Headline:
 
 
 @dataclass(frozen=True)
-class OpenPulse:
-    """A wave still open: how many have answered so far, nothing else."""
-
-    closes_at: datetime
-    invited: int
-    responded: int
-
-    @property
-    def response_rate(self) -> float | None:
-        return self.responded / self.invited if self.invited else None
-
-    @property
-    def closes_on(self) -> date:
-        """The day it closes, in London."""
-        return local_date(self.closes_at)
-
-
-@dataclass(frozen=True)
 class TeamResults:
     neighbourhood: Neighbourhood
     team: Team
     headline: Headline | None  # None: no closed pulse yet
     trend: str | None  # one plain sentence, when there are enough waves and answers
-    open_pulse: OpenPulse | None
+    open_pulse: OpenWaveProgress | None
     action: TeamAction | None  # the latest "you said, we did"
 
 
@@ -104,7 +92,7 @@ def results_for_team(session: Session, *, int_slug: str, team_slug: str, instrum
     if team_series(session, team_id=team.id or 0):
         headline, trend = _headline(session, neighbourhood, team, instrument, threshold)
     return TeamResults(neighbourhood, team, headline, trend,
-                       open_pulse(session, team_id=team.id or 0, now=now),
+                       latest_open_wave(session, team_id=team.id or 0, now=now),
                        latest_action(session, team_id=team.id or 0))
 
 
@@ -133,21 +121,6 @@ def _headline(session: Session, neighbourhood: Neighbourhood, team: Team,
              if row.change is not None and headline is not None
              and headline.hidden_reason is None else None)
     return headline, trend
-
-
-def open_pulse(session: Session, *, team_id: int, now: datetime) -> OpenPulse | None:
-    """The team's latest wave that has opened and not yet closed, as counts only."""
-    wave = session.exec(select(Wave).where(Wave.team_id == team_id,
-                                           col(Wave.closed_at).is_(None),
-                                           col(Wave.opens_at) <= now)
-                        .order_by(col(Wave.opens_at).desc()).limit(1)).first()
-    if wave is None:
-        return None
-    invited, responded = session.exec(
-        select(func.count(), func.coalesce(func.sum(case((col(Invitation.used), 1), else_=0)), 0))
-        .where(Invitation.wave_id == wave.id)
-    ).one()
-    return OpenPulse(as_utc(wave.closes_at), int(invited), int(responded))
 
 
 def trend_sentence(change: ChangeJudgement) -> str | None:
