@@ -40,7 +40,7 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import and_, extract, func
+from sqlalchemy import extract, func
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
@@ -564,19 +564,20 @@ def _paired_rows(session: Session, sites: Sequence[SiteRef], filters: Filters,
     if filters.channel is not None:
         conditions.append(col(ActivationRating.channel) == filters.channel)
     site_id, pseudonym = col(ActivationRating.site_id), col(ActivationRating.patient_pseudonym)
-    twice = (
-        sql_select(site_id, pseudonym)
+    # One pass with a window count, not a join back to a grouped subquery: SQLite
+    # would nest-loop that join (quadratic in the ratings of the window).
+    counted = (
+        sql_select(pseudonym, col(ActivationRating.rated_on), col(ActivationRating.rating),
+                   site_id, col(ActivationRating.id),
+                   func.count().over(partition_by=(site_id, pseudonym)).label("ratings"))
         .where(*conditions)
-        .group_by(site_id, pseudonym)
-        .having(func.count() >= 2)
         .subquery()
     )
     rows = session.execute(
-        sql_select(pseudonym, col(ActivationRating.rated_on), col(ActivationRating.rating),
-                   site_id)
-        .join(twice, and_(twice.c.site_id == site_id, twice.c.patient_pseudonym == pseudonym))
-        .where(*conditions)
-        .order_by(col(ActivationRating.rated_on), col(ActivationRating.id))
+        sql_select(counted.c.patient_pseudonym, counted.c.rated_on, counted.c.rating,
+                   counted.c.site_id)
+        .where(counted.c.ratings >= 2)
+        .order_by(counted.c.rated_on, counted.c.id)
     ).all()
     out: dict[int, _Rows] = {}
     for patient, rated_on, rating, site in rows:
