@@ -39,13 +39,15 @@ How a rating is represented (a ``QuestionnaireResponse`` per rating):
       recorded the answers and may not be a Location.
 
 The ratings go in a ``collection`` Bundle, ordered by date and then id (ids are
-random, so the order within a day says nothing about who came first).
+random, so the order within a day says nothing about who came first). Ratings
+that answered different versions of the instrument go in one Bundle with
+:func:`versioned_response_bundle`, each referencing its own version.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -65,9 +67,11 @@ __all__ = [
     "PROXY_EXTENSION",
     "SITE_EXTENSION",
     "RatingRecord",
+    "VersionedRatings",
     "questionnaire_canonical",
     "questionnaire_resource",
     "questionnaire_response_bundle",
+    "versioned_response_bundle",
 ]
 
 #: Names of Pulse's extensions, under ``{base_url}/fhir/StructureDefinition/``.
@@ -115,6 +119,15 @@ class RatingRecord:
             rating=rating.rating,
             patient_pseudonym=rating.patient_pseudonym,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class VersionedRatings:
+    """Ratings that answered one stored version of an instrument."""
+
+    instrument: Instrument
+    version: int
+    ratings: Sequence[RatingRecord]
 
 
 def questionnaire_canonical(instrument: Instrument, *, version: int, base_url: str) -> str:
@@ -186,27 +199,57 @@ def questionnaire_response_bundle(
         datetime, a site has
         no name in `site_names`, or `generated_at` is naive.
     """
+    return versioned_response_bundle(
+        [VersionedRatings(instrument, version, list(ratings))], base_url=base_url,
+        site_names=site_names, generated_at=generated_at)
+
+
+def versioned_response_bundle(
+    batches: Iterable[VersionedRatings],
+    *,
+    base_url: str,
+    site_names: Mapping[int, str],
+    generated_at: datetime | None = None,
+) -> dict[str, Any]:
+    """One ``collection`` Bundle of ratings that answered several versions of an instrument.
+
+    As :func:`questionnaire_response_bundle`, except that each batch's
+    responses reference the version that batch answered. The entries of every
+    batch are ordered together, by date and then id. No batches, or batches
+    without ratings, give a valid Bundle with no ``entry``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`questionnaire_response_bundle`, for any batch.
+    """
     base = _base(base_url)
-    canonical = questionnaire_canonical(instrument, version=version, base_url=base)
-    item = _single_choice_item(instrument)
-    system = _code_system(instrument, base)
+    versions = [
+        (batch,
+         questionnaire_canonical(batch.instrument, version=batch.version, base_url=base),
+         _single_choice_item(batch.instrument), _code_system(batch.instrument, base))
+        for batch in batches
+    ]
     moment = utcnow() if generated_at is None else generated_at
     if moment.tzinfo is None:
         raise ValueError("generated_at must be timezone-aware")
+    keyed: list[tuple[tuple[date, str], dict[str, Any]]] = []
+    for batch, canonical, item, system in versions:
+        keyed += [
+            ((rating.rated_on, rating.id), {
+                "fullUrl": f"{base}/fhir/QuestionnaireResponse/{rating.id}",
+                "resource": _response(rating, item, system, canonical, base, site_names),
+            })
+            for rating in batch.ratings
+        ]
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "collection",
         "timestamp": _instant(moment),
     }
-    entries = [
-        {
-            "fullUrl": f"{base}/fhir/QuestionnaireResponse/{rating.id}",
-            "resource": _response(rating, item, system, canonical, base, site_names),
-        }
-        for rating in sorted(ratings, key=lambda r: (r.rated_on, r.id))
-    ]
-    if entries:  # FHIR forbids empty arrays
-        bundle["entry"] = entries
+    if keyed:  # FHIR forbids empty arrays
+        keyed.sort(key=lambda pair: pair[0])
+        bundle["entry"] = [entry for _key, entry in keyed]
     return bundle
 
 

@@ -11,6 +11,7 @@ Errors are JSON with a reason, as a FHIR client expects of an API.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -19,16 +20,24 @@ from sqlmodel import select
 
 from survey_app.auth import role_required
 from survey_app.db import get_session
-from survey_app.exports import questionnaire_resource, questionnaire_response_bundle
+from survey_app.exports import questionnaire_resource
+from survey_app.exports.fhir import versioned_response_bundle
 from survey_app.models import QuestionnaireVersion
 from survey_app.reports import bp, record_view
-from survey_app.services.activation_report import ratings_for_export, site_names
+from survey_app.services.activation_report import (
+    current_questionnaire,
+    ratings_for_export,
+    site_names,
+)
 from survey_app.services.clock import utcnow
-from survey_app.services.instruments import ensure_version, instrument_of
+from survey_app.services.instruments import instrument_of
 from survey_app.services.teams import find_neighbourhood
 
 FHIR_JSON = "application/fhir+json"
 INSTRUMENT = "patient-activation"
+# At most 9 ASCII digits: str.isdigit() takes "²", which int() refuses, and a
+# longer number can overflow the database's integer.
+_VERSION = re.compile(r"[0-9]{1,9}")
 
 
 def _fhir(resource: dict[str, Any], status: int = 200) -> Response:
@@ -74,28 +83,13 @@ def fhir_bundle(int_slug: str) -> Any:
                                      until=until)
     except ValueError as error:
         return _problem(400, str(error))
-    base_url = current_app.config["PULSE_BASE_URL"]
-    names = site_names(session, neighbourhood=neighbourhood)
-    generated_at = utcnow()
-    # Each rating references the wording it answered: one part per stored version,
-    # merged into one Bundle in the export's order (date, then id).
-    parts = [
-        questionnaire_response_bundle(
-            batch.records, instrument=instrument_of(batch.version),
-            version=batch.version.version, base_url=base_url, site_names=names,
-            generated_at=generated_at)
-        for batch in batches
-    ] or [questionnaire_response_bundle(  # no ratings: a valid Bundle with no entry
-        [], instrument=current_app.extensions["pulse_instruments"][INSTRUMENT], version=1,
-        base_url=base_url, site_names=names, generated_at=generated_at)]
-    bundle = parts[0]
-    entries = [entry for part in parts for entry in part.get("entry", [])]
-    if entries:
-        entries.sort(key=lambda e: (e["resource"]["authored"], e["resource"]["id"]))
-        bundle["entry"] = entries
+    bundle = versioned_response_bundle(
+        batches, base_url=current_app.config["PULSE_BASE_URL"],
+        site_names=site_names(session, neighbourhood=neighbourhood), generated_at=utcnow())
     record_view("export.fhir", f"activation:{neighbourhood.slug}", resource="Bundle",
                 since=since.isoformat() if since else None,
-                until=until.isoformat() if until else None, ratings=len(entries))
+                until=until.isoformat() if until else None,
+                ratings=len(bundle.get("entry", [])))
     return _fhir(bundle)
 
 
@@ -105,13 +99,14 @@ def fhir_questionnaire() -> Any:
     session = get_session()
     requested = request.args.get("version")
     if requested is None or requested == "":
-        # The wording in use now; stored (as the next version) if it is new, so the
-        # Questionnaire exported is the one new ratings will reference.
-        stored = ensure_version(
+        # The wording in use now, as new ratings will reference it; read, never
+        # stored here (a GET writes nothing).
+        current = current_questionnaire(
             session, instrument=current_app.extensions["pulse_instruments"][INSTRUMENT])
+        instrument, version = current.instrument, current.version
     else:
-        if not requested.isdigit() or int(requested) < 1:
-            return _problem(400, f"version must be a whole number of at least 1, "
+        if not _VERSION.fullmatch(requested) or int(requested) < 1:
+            return _problem(400, "version must be a whole number from 1 to 999999999, "
                                  f"got {requested!r}")
         found = session.exec(select(QuestionnaireVersion).where(
             QuestionnaireVersion.key == INSTRUMENT,
@@ -119,9 +114,9 @@ def fhir_questionnaire() -> Any:
         if found is None:
             return _problem(404, f"there is no version {requested} of the {INSTRUMENT} "
                                  "Questionnaire")
-        stored = found
-    resource = questionnaire_resource(instrument_of(stored), version=stored.version,
+        instrument, version = instrument_of(found), found.version
+    resource = questionnaire_resource(instrument, version=version,
                                       base_url=current_app.config["PULSE_BASE_URL"])
     record_view("export.fhir", f"questionnaire:{INSTRUMENT}", resource="Questionnaire",
-                version=stored.version)
+                version=version)
     return _fhir(resource)

@@ -3,8 +3,8 @@
 The ratings of one INT are counted once, in SQL, per month, site, channel and
 rating (a few hundred rows however many ratings there are); every table of the
 report is a sum over that cube. Only the paired change reads rating rows, and
-then only ``(pseudonym, date, rating, site)`` of patients rated twice or more
-in the two periods compared.
+then only ``(pseudonym, date, rating, site, channel)`` of patients rated twice
+or more in the two periods compared.
 
 Suppression (:func:`analysis.suppression.suppress_small_groups`) is applied to
 every table before anything leaves this module:
@@ -18,7 +18,11 @@ every table before anything leaves this module:
 - a table narrowed by a filter is also checked against each broader view a
   user can open (the whole INT, the site alone, the channel alone), as a
   two-column table of "this view" and "the rest": subtracting one view from
-  the other must not reveal a small group.
+  the other must not reveal a small group;
+- tables whose rows are sites (the periods, the paired change) are suppressed
+  over every site and a site filter only picks rows, so a site shows the same
+  alone as beside the others; a channel filter is a new view, checked against
+  every channel.
 
 Paired change compares each patient's first rating in the earlier period with
 their latest in the later one: the latest :data:`PERIOD_MONTHS` months against
@@ -56,15 +60,17 @@ from analysis.activation import (
     paired_activation_change,
 )
 from analysis.proportions import DifferenceInterval, newcombe_difference
+from questionnaires import Instrument
 from survey_app.exports import PROTECT_ANOTHER_GROUP, TOO_FEW_ANSWERS, RatingRecord
-from survey_app.exports.fhir import CHANNEL_DISPLAY
+from survey_app.exports.fhir import CHANNEL_DISPLAY, VersionedRatings
 from survey_app.models import CHANNELS, ActivationRating, Neighbourhood, QuestionnaireVersion, Site
+from survey_app.services.instruments import instrument_of
 
 __all__ = [
     "CHANNEL_LABELS",
     "PERIOD_MONTHS",
     "ActivationReport",
-    "ExportBatch",
+    "CurrentQuestionnaire",
     "Filters",
     "PairedRow",
     "PeriodRow",
@@ -72,6 +78,7 @@ __all__ = [
     "SiteChannelTable",
     "SiteRef",
     "activation_report",
+    "current_questionnaire",
     "finite",
     "rating_label",
     "ratings_for_export",
@@ -207,11 +214,11 @@ class ActivationReport:
 
 
 @dataclass(frozen=True, slots=True)
-class ExportBatch:
-    """Ratings of one questionnaire version, for one FHIR export."""
+class CurrentQuestionnaire:
+    """The wording in use now and the version number it has, or will have once stored."""
 
-    version: QuestionnaireVersion
-    records: tuple[RatingRecord, ...]
+    instrument: Instrument
+    version: int
 
 
 # --------------------------------------------------------------------------- queries
@@ -272,47 +279,56 @@ class _Protection:
 
     ``totals_*`` have one entry per column of a 2-D table (e.g. the "all
     sites" row) and, for a 1-D list, one for its total; ``grand_*`` is the
-    total of everything.
+    total of everything. ``rows_*`` have one entry per row of a 2-D table
+    whose row totals are shown, and none otherwise.
     """
 
     hidden: NDArray[np.bool_]
     reasons: NDArray[np.object_]
+    rows_hidden: NDArray[np.bool_]
+    rows_reasons: tuple[str | None, ...]
     totals_hidden: NDArray[np.bool_]
     totals_reasons: tuple[str | None, ...]
     grand_hidden: bool
     grand_reason: str | None
 
 
-def _margins(table: IntArray) -> IntArray:
-    """The totals a 1-D list or 2-D table shows besides its cells: columns, then all."""
+def _margins(table: IntArray, *, row_totals: bool = False) -> IntArray:
+    """The totals a 1-D list or 2-D table shows besides its cells: rows if asked, columns, all."""
     if table.ndim == 1:
         return np.array([table.sum()], dtype=np.int64)
-    return np.concatenate([table.sum(axis=0), [table.sum()]]).astype(np.int64)
+    rows = [table.sum(axis=1)] if row_totals else []
+    return np.concatenate([*rows, table.sum(axis=0), [table.sum()]]).astype(np.int64)
 
 
-def _protect(selected: IntArray, broader: Sequence[IntArray], threshold: int) -> _Protection:
+def _protect(selected: IntArray, broader: Sequence[IntArray], threshold: int, *,
+             row_totals: bool = False) -> _Protection:
     """Which groups of `selected` (1-D, or 2-D with its margins shown) to hide.
 
-    Each array in `broader` is the same table for a view a user can open that
-    contains this one. Subtracting this view from it gives "the rest", so each
-    is also checked as a two-column table [this view, the rest] whose row
-    totals are the broader view's figures, as someone holding both sees them
-    (the margins of this view are checked as groups of their own). A group
-    hidden by any check is hidden.
+    A 2-D table always shows its column totals and grand total; its row totals
+    too when `row_totals` is true. Each array in `broader` is the same table
+    for a view a user can open that contains this one. Subtracting this view
+    from it gives "the rest", so each is also checked as a two-column table
+    [this view, the rest] whose row totals are the broader view's figures, as
+    someone holding both sees them (the margins of this view are checked as
+    groups of their own). A group hidden by any check is hidden.
     """
     own = suppression.suppress_small_groups(selected, threshold)
     margin_hidden: list[bool]
     margin_codes: list[object]
+    rows = selected.shape[0] if selected.ndim == 2 and row_totals else 0
     if selected.ndim == 2:
-        margin_hidden = [*map(bool, own.column_total_hidden), own.grand_total_hidden]
-        margin_codes = [*own.column_total_reason, own.grand_total_reason]
+        margin_hidden = [*map(bool, own.row_total_hidden[:rows]),
+                         *map(bool, own.column_total_hidden), own.grand_total_hidden]
+        margin_codes = [*own.row_total_reason[:rows], *own.column_total_reason,
+                        own.grand_total_reason]
     else:
         margin_hidden, margin_codes = [own.grand_total_hidden], [own.grand_total_reason]
     hidden = np.concatenate([np.asarray(own.hidden).ravel(), margin_hidden]).astype(bool)
     codes: list[object] = [*np.asarray(own.reason).ravel(), *margin_codes]
     for wider in broader:
-        mine = np.concatenate([selected.ravel(), _margins(selected)])
-        theirs = np.concatenate([wider.ravel(), _margins(wider)])
+        mine = np.concatenate([selected.ravel(), _margins(selected, row_totals=rows > 0)])
+        theirs = np.concatenate([wider.ravel(), _margins(wider, row_totals=rows > 0)])
         pair = suppression.suppress_small_groups(np.column_stack([mine, theirs - mine]),
                                                  threshold)
         for i in range(hidden.size):
@@ -322,10 +338,14 @@ def _protect(selected: IntArray, broader: Sequence[IntArray], threshold: int) ->
                     codes[i] = pair.reason[i, 0]
     words = [_words(code) for code in codes]
     size = selected.size
-    totals = slice(size, hidden.size - 1) if selected.ndim == 2 else slice(size, size + 1)
+    row_slice = slice(size, size + rows)
+    totals = (slice(size + rows, hidden.size - 1) if selected.ndim == 2
+              else slice(size, size + 1))
     return _Protection(
         hidden=hidden[:size].reshape(selected.shape),
         reasons=np.array(words[:size], dtype=object).reshape(selected.shape),
+        rows_hidden=hidden[row_slice],
+        rows_reasons=tuple(words[row_slice]),
         totals_hidden=hidden[totals],
         totals_reasons=tuple(words[totals]),
         grand_hidden=bool(hidden[-1]),
@@ -417,15 +437,19 @@ def _months(cube: _Cube, sites: Sequence[SiteRef], filters: Filters, threshold: 
 def _site_channel(cube: _Cube, sites: Sequence[SiteRef], filters: Filters, threshold: int
                   ) -> tuple[SiteChannelTable, tuple[RatingGroup, ...], tuple[RatingGroup, ...]]:
     """The two-way table and its margins, suppressed once for every view."""
+    site_mask, channel_mask = _masks(sites, filters)
+    picked_channels = [j for j in range(len(CHANNELS)) if channel_mask[j]]
+    if not sites:  # an INT without sites: every channel is empty, and nothing to suppress
+        channels = tuple(CHANNELS[j] for j in picked_channels)
+        return (SiteChannelTable((), channels, ()), (),
+                tuple(_group(c, CHANNEL_LABELS[c], np.zeros(4, np.int64), False, None)
+                      for c in channels))
     by_rating = np.asarray(cube.counts.sum(axis=0), dtype=np.int64)  # sites x channels x 4
     sizes = by_rating.sum(axis=2)
-    result = suppression.suppress_small_groups(sizes, threshold) if sites else None
-    site_mask, channel_mask = _masks(sites, filters)
+    result = suppression.suppress_small_groups(sizes, threshold)
     picked_sites = [i for i in range(len(sites)) if site_mask[i]]
-    picked_channels = [j for j in range(len(CHANNELS)) if channel_mask[j]]
 
     def cell(i: int, j: int, key: str | None = None, label: str | None = None) -> RatingGroup:
-        assert result is not None
         return _group(key or f"{sites[i].code}/{CHANNELS[j]}",
                       label or f"{sites[i].name}, {CHANNEL_LABELS[CHANNELS[j]]}",
                       by_rating[i, j], bool(result.hidden[i, j]), _words(result.reason[i, j]))
@@ -437,7 +461,6 @@ def _site_channel(cube: _Cube, sites: Sequence[SiteRef], filters: Filters, thres
             [only] = picked_channels
             by_site.append(cell(i, only, sites[i].code, sites[i].name))
             continue
-        assert result is not None
         by_site.append(_group(sites[i].code, sites[i].name, by_rating[i].sum(axis=0),
                               bool(result.row_total_hidden[i]),
                               _words(result.row_total_reason[i])))
@@ -447,8 +470,6 @@ def _site_channel(cube: _Cube, sites: Sequence[SiteRef], filters: Filters, thres
         if filters.site is not None:  # the channel at the chosen site: one cell
             [only_site] = picked_sites
             by_channel.append(cell(only_site, j, key, label))
-        elif result is None:  # an INT without sites
-            by_channel.append(_group(key, label, np.zeros(4, np.int64), False, None))
         else:
             by_channel.append(_group(key, label, by_rating[:, j].sum(axis=0),
                                      bool(result.column_total_hidden[j]),
@@ -526,11 +547,30 @@ class _Rows:
     ratings: list[int]
     patients: list[Hashable]
     periods: list[str]
+    channels: list[str]
+
+    @classmethod
+    def empty(cls) -> _Rows:
+        return cls([], [], [], [])
+
+    def _pick(self, index: Sequence[int]) -> _Rows:
+        return _Rows([self.ratings[i] for i in index], [self.patients[i] for i in index],
+                     [self.periods[i] for i in index], [self.channels[i] for i in index])
 
     def only(self, keep: set[Hashable]) -> _Rows:
-        index = [i for i, p in enumerate(self.patients) if p in keep]
-        return _Rows([self.ratings[i] for i in index], [self.patients[i] for i in index],
-                     [self.periods[i] for i in index])
+        return self._pick([i for i, p in enumerate(self.patients) if p in keep])
+
+    def in_channel(self, channel: str | None) -> _Rows:
+        """The ratings given through `channel` (all of them when None)."""
+        if channel is None:
+            return self
+        return self._pick([i for i, c in enumerate(self.channels) if c == channel])
+
+    def extend(self, other: _Rows) -> None:
+        self.ratings.extend(other.ratings)
+        self.patients.extend(other.patients)
+        self.periods.extend(other.periods)
+        self.channels.extend(other.channels)
 
     def pairs(self) -> tuple[set[Hashable], set[Hashable]]:
         """Paired patients who started low, and those who started at 3 or 4.
@@ -551,38 +591,41 @@ class _Rows:
         return low, set(paired) - low
 
 
-def _paired_rows(session: Session, sites: Sequence[SiteRef], filters: Filters,
-                 window: tuple[date, date], periods_from: date) -> dict[int, _Rows]:
-    """Ratings of patients rated twice or more at one site in the window, by site id."""
-    site_ids = [site.id for site in sites if filters.site in (None, site.code)]
+def _paired_rows(session: Session, sites: Sequence[SiteRef], window: tuple[date, date],
+                 periods_from: date) -> dict[int, _Rows]:
+    """Ratings of patients rated twice or more at one site in the window, by site id.
+
+    Every channel is read: a patient rated twice in one channel is rated twice
+    in all, so :meth:`_Rows.in_channel` gives the same pairs as a query for
+    that channel alone, and the unfiltered view is there to check it against.
+    """
     conditions = [
-        col(ActivationRating.site_id).in_(site_ids),
+        col(ActivationRating.site_id).in_([site.id for site in sites]),
         col(ActivationRating.patient_pseudonym).is_not(None),
         col(ActivationRating.rated_on) >= window[0],
         col(ActivationRating.rated_on) < window[1],
     ]
-    if filters.channel is not None:
-        conditions.append(col(ActivationRating.channel) == filters.channel)
     site_id, pseudonym = col(ActivationRating.site_id), col(ActivationRating.patient_pseudonym)
     # One pass with a window count, not a join back to a grouped subquery: SQLite
     # would nest-loop that join (quadratic in the ratings of the window).
     counted = (
         sql_select(pseudonym, col(ActivationRating.rated_on), col(ActivationRating.rating),
-                   site_id, col(ActivationRating.id),
+                   site_id, col(ActivationRating.channel), col(ActivationRating.id),
                    func.count().over(partition_by=(site_id, pseudonym)).label("ratings"))
         .where(*conditions)
         .subquery()
     )
     rows = session.execute(
         sql_select(counted.c.patient_pseudonym, counted.c.rated_on, counted.c.rating,
-                   counted.c.site_id)
+                   counted.c.site_id, counted.c.channel)
         .where(counted.c.ratings >= 2)
         .order_by(counted.c.rated_on, counted.c.id)
     ).all()
     out: dict[int, _Rows] = {}
-    for patient, rated_on, rating, site in rows:
-        group = out.setdefault(site, _Rows([], [], []))
+    for patient, rated_on, rating, site, channel in rows:
+        group = out.setdefault(site, _Rows.empty())
         group.ratings.append(int(rating))
+        group.channels.append(str(channel))
         # Pooled across sites a patient is (site, pseudonym): pairs stay within a
         # site, so the pooled row is the sum of the site rows.
         group.patients.append((site, patient))
@@ -593,45 +636,59 @@ def _paired_rows(session: Session, sites: Sequence[SiteRef], filters: Filters,
 def _paired(session: Session, cube: _Cube, sites: Sequence[SiteRef], filters: Filters,
             threshold: int, bounds: tuple[list[int], list[int]],
             periods: Sequence[PeriodRow]) -> tuple[PairedRow, ...]:
+    """Paired change per site picked and pooled, suppressed as one table over every site.
+
+    Pairs are counted per site and by where the patient started: a two-way
+    table (sites x started low, started higher) whose row totals are each
+    site's pairs and whose column and grand totals are the pooled row, all
+    shown. A channel filter is checked against every channel (the same table
+    unfiltered), so the pairs outside the channel cannot be had by subtraction.
+    """
     earlier, later = bounds
     start = date(*cube.months[earlier[0]], 1)
     later_from = date(*cube.months[later[0]], 1)
     end_year, end_month = cube.months[later[-1]]
     end = date(end_year + end_month // 12, end_month % 12 + 1, 1)
-    by_site = _paired_rows(session, sites, filters, (start, end), later_from)
-    picked = [site for site in sites if filters.site in (None, site.code)]
-    groups = {site.id: by_site.get(site.id, _Rows([], [], [])) for site in picked}
+    every_channel = _paired_rows(session, sites, (start, end), later_from)
+
+    def view(channel: str | None) -> dict[int, _Rows]:
+        return {site.id: every_channel.get(site.id, _Rows.empty()).in_channel(channel)
+                for site in sites}
+
+    def pair_counts(splits: dict[int, tuple[set[Hashable], set[Hashable]]]) -> IntArray:
+        return np.array([[len(splits[s.id][0]), len(splits[s.id][1])] for s in sites],
+                        dtype=np.int64).reshape(len(sites), 2)
+
+    groups = view(filters.channel)
     splits = {site_id: rows.pairs() for site_id, rows in groups.items()}
-    # Pairs are counted per site and by where the patient started: a two-way
-    # table whose margins are each site's pairs and the pooled pairs.
-    sizes = np.array([[len(splits[s.id][0]), len(splits[s.id][1])] for s in picked],
-                     dtype=np.int64).reshape(len(picked), 2)
-    result = suppression.suppress_small_groups(sizes, threshold)
+    broader = ([pair_counts({site_id: rows.pairs() for site_id, rows in view(None).items()})]
+               if filters.channel is not None else [])
+    protection = _protect(pair_counts(splits), broader, threshold, row_totals=True)
     period_of = {row.site.id if row.site else None: row for row in periods}
 
     rows: list[PairedRow] = []
-    for i, site in enumerate(picked):
+    for i, site in enumerate(sites):
+        if filters.site not in (None, site.code):
+            continue
         rows.append(_paired_row(
             site, groups[site.id], splits[site.id],
-            hidden=(bool(result.row_total_hidden[i]), bool(result.hidden[i, 0]),
-                    bool(result.hidden[i, 1])),
-            reasons=(_words(result.row_total_reason[i]), _words(result.reason[i, 0]),
-                     _words(result.reason[i, 1])),
+            hidden=(bool(protection.rows_hidden[i]), bool(protection.hidden[i, 0]),
+                    bool(protection.hidden[i, 1])),
+            reasons=(protection.rows_reasons[i], protection.reasons[i, 0],
+                     protection.reasons[i, 1]),
             period=period_of.get(site.id)))
-    if filters.site is None and picked:
-        pooled = _Rows([], [], [])
+    if filters.site is None and sites:
+        pooled = _Rows.empty()
         for rows_of_site in groups.values():
-            pooled.ratings.extend(rows_of_site.ratings)
-            pooled.patients.extend(rows_of_site.patients)
-            pooled.periods.extend(rows_of_site.periods)
-        low = set().union(*(splits[s.id][0] for s in picked))
-        higher = set().union(*(splits[s.id][1] for s in picked))
+            pooled.extend(rows_of_site)
+        low = set().union(*(splits[s.id][0] for s in sites))
+        higher = set().union(*(splits[s.id][1] for s in sites))
         rows.append(_paired_row(
             None, pooled, (low, higher),
-            hidden=(result.grand_total_hidden, bool(result.column_total_hidden[0]),
-                    bool(result.column_total_hidden[1])),
-            reasons=(_words(result.grand_total_reason), _words(result.column_total_reason[0]),
-                     _words(result.column_total_reason[1])),
+            hidden=(protection.grand_hidden, bool(protection.totals_hidden[0]),
+                    bool(protection.totals_hidden[1])),
+            reasons=(protection.grand_reason, protection.totals_reasons[0],
+                     protection.totals_reasons[1]),
             period=period_of.get(None)))
     return tuple(rows)
 
@@ -781,11 +838,12 @@ def activation_report(session: Session, *, neighbourhood: Neighbourhood, thresho
 
 def ratings_for_export(session: Session, *, neighbourhood: Neighbourhood,
                        since: date | None = None, until: date | None = None
-                       ) -> list[ExportBatch]:
+                       ) -> list[VersionedRatings]:
     """The INT's ratings from `since` to `until` (inclusive), by questionnaire version.
 
-    Each batch holds the ratings answering one stored wording, oldest version
-    first, so each can reference the Questionnaire version it answered.
+    Each batch holds the ratings answering one stored wording (with that
+    wording), oldest version first, so each can reference the Questionnaire
+    version it answered.
 
     Raises
     ------
@@ -810,7 +868,26 @@ def ratings_for_export(session: Session, *, neighbourhood: Neighbourhood,
     versions = session.exec(select(QuestionnaireVersion)
                             .where(col(QuestionnaireVersion.id).in_(list(by_version)))
                             .order_by(col(QuestionnaireVersion.version)))
-    return [ExportBatch(version, tuple(by_version[version.id or 0])) for version in versions]
+    return [VersionedRatings(instrument_of(version), version.version,
+                             tuple(by_version[version.id or 0])) for version in versions]
+
+
+def current_questionnaire(session: Session, *, instrument: Instrument) -> CurrentQuestionnaire:
+    """The Questionnaire that new ratings with `instrument` reference, read without writing.
+
+    The stored version with this wording when there is one; otherwise the
+    wording as loaded, numbered as
+    :func:`~survey_app.services.instruments.ensure_version` will store it
+    (one more than the latest version of the key, 1 for the first). Reading
+    never stores a version: an export is a read.
+    """
+    existing = session.exec(select(QuestionnaireVersion).where(
+        QuestionnaireVersion.content_hash == instrument.content_hash())).first()
+    if existing is not None:
+        return CurrentQuestionnaire(instrument_of(existing), existing.version)
+    latest = session.exec(select(func.max(QuestionnaireVersion.version)).where(
+        QuestionnaireVersion.key == instrument.key)).one()
+    return CurrentQuestionnaire(instrument, (latest or 0) + 1)
 
 
 def site_names(session: Session, *, neighbourhood: Neighbourhood) -> dict[int, str]:

@@ -22,9 +22,11 @@ from survey_app.exports.fhir import (
     PROXY_EXTENSION,
     SITE_EXTENSION,
     RatingRecord,
+    VersionedRatings,
     questionnaire_canonical,
     questionnaire_resource,
     questionnaire_response_bundle,
+    versioned_response_bundle,
 )
 from survey_app.models.activation import CHANNELS, CONSULTATION_TYPES, ActivationRating
 from survey_app.services.nhs_number import NhsNumberError, parse_nhs_number, pseudonymise
@@ -310,3 +312,36 @@ def test_a_naive_timestamp_is_refused(instrument):
 def test_an_instrument_with_several_items_cannot_hold_a_rating(ratings):
     with pytest.raises(ValueError, match="exactly one choice item"):
         export(ratings, load_all()["team-pulse"])
+
+
+def test_ratings_of_several_versions_go_in_one_bundle_each_referencing_its_own(
+        ratings: list[RatingRecord], instrument: Instrument) -> None:
+    older, newer = ratings[::2], ratings[1::2]
+    bundle = versioned_response_bundle(
+        [VersionedRatings(instrument, 1, older), VersionedRatings(instrument, 2, newer)],
+        base_url=BASE, site_names=SITES, generated_at=GENERATED)
+    parsed = Bundle.model_validate(bundle)
+    assert parsed.type == "collection" and parsed.timestamp is not None
+    canonical = f"{BASE}/fhir/Questionnaire/{instrument.key}"
+    version_of = {r.resource.id: r.resource.questionnaire for r in parsed.entry}
+    assert {r.id: version_of[r.id] for r in older} == {r.id: f"{canonical}|1" for r in older}
+    assert {r.id: version_of[r.id] for r in newer} == {r.id: f"{canonical}|2" for r in newer}
+    # One order across versions, by date then id, as for a single version.
+    assert [e["resource"]["id"] for e in bundle["entry"]] == [
+        e["resource"]["id"] for e in export(ratings, instrument)["entry"]]
+    assert {k: v for k, v in bundle.items() if k != "entry"} == {
+        k: v for k, v in export([], instrument).items()}
+
+
+def test_no_batches_or_empty_ones_give_a_bundle_with_no_entry(instrument: Instrument) -> None:
+    for batches in ([], [VersionedRatings(instrument, 3, [])]):
+        bundle = versioned_response_bundle(batches, base_url=BASE, site_names=SITES,
+                                           generated_at=GENERATED)
+        assert "entry" not in bundle
+        assert Bundle.model_validate(bundle).entry is None
+    with pytest.raises(ValueError, match="generated_at must be timezone-aware"):
+        versioned_response_bundle([], base_url=BASE, site_names=SITES,
+                                  generated_at=datetime(2025, 1, 1))
+    with pytest.raises(ValueError, match="version must be a whole number"):
+        versioned_response_bundle([VersionedRatings(instrument, 0, [])], base_url=BASE,
+                                  site_names=SITES, generated_at=GENERATED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import date
@@ -144,7 +145,65 @@ def test_the_questionnaire_is_valid_r4b_and_matches_the_bundle(session, admin):
     assert again.get_json(force=True) == response.get_json(force=True)
 
 
-@pytest.mark.parametrize("version, status", [("0", 400), ("two", 400), ("99", 404)])
+@pytest.mark.parametrize("version, status", [
+    ("0", 400), ("two", 400), ("99", 404),
+    ("²", 400),  # str.isdigit() says yes; int() refuses it
+    ("99999999999999999999", 400),  # beyond the database's integer
+    ("-1", 400), (" 1", 400), ("1.0", 400), ("١", 400),  # Arabic-Indic one
+])
 def test_an_unknown_questionnaire_version_is_refused(admin, version, status):
     response = admin.get(QUESTIONNAIRE, query_string={"version": version})
-    assert response.status_code == status and response.get_json()["reason"]
+    assert response.status_code == status and response.is_json
+    assert response.get_json()["reason"]
+    if status == 400:
+        assert repr(version) in response.get_json()["reason"]
+
+
+def stored_versions(session) -> list[tuple[str, int]]:
+    session.expire_all()
+    return [(v.key, v.version) for v in session.exec(
+        select(QuestionnaireVersion).order_by(col(QuestionnaireVersion.id)))]
+
+
+def test_getting_the_questionnaire_writes_no_version(session, admin):
+    before = stored_versions(session)
+    response = admin.get(QUESTIONNAIRE)
+    assert response.status_code == 200
+    assert stored_versions(session) == before
+    [stored] = [v for k, v in before if k == "patient-activation"]
+    assert response.get_json(force=True)["version"] == str(stored)
+
+
+def test_a_new_wording_is_exported_as_the_next_version_without_storing_it(app, session,
+                                                                          admin):
+    before = stored_versions(session)
+    instruments = app.extensions["pulse_instruments"]
+    original = instruments["patient-activation"]
+    [item] = original.items
+    instruments["patient-activation"] = dataclasses.replace(
+        original, items=(dataclasses.replace(item, text="How sure are you, today?"),))
+    try:
+        response = admin.get(QUESTIONNAIRE)
+    finally:
+        instruments["patient-activation"] = original
+    questionnaire = Questionnaire.model_validate(response.get_json(force=True))
+    latest = max(v for k, v in before if k == "patient-activation")
+    assert questionnaire.version == str(latest + 1)
+    assert questionnaire.item[0].text == "How sure are you, today?"
+    assert stored_versions(session) == before
+
+
+def test_before_any_version_is_stored_the_questionnaire_is_version_1(client, login, session,
+                                                                     make_user, make_site):
+    make_site(code="EMP", int_slug="empty-int")
+    make_user("admin", email="admin@example.test")
+    assert login(client, "admin@example.test").status_code == 302
+    assert stored_versions(session) == []
+    response = client.get(QUESTIONNAIRE)
+    assert response.status_code == 200
+    assert Questionnaire.model_validate(response.get_json(force=True)).version == "1"
+    # An INT without ratings gives a valid Bundle with no entry.
+    empty = client.get("/reports/empty-int/activation/fhir/bundle.json")
+    assert empty.status_code == 200
+    assert Bundle.model_validate(empty.get_json(force=True)).entry is None
+    assert stored_versions(session) == []

@@ -43,19 +43,24 @@ def riverside(app, session):
 
 @pytest.fixture
 def add_ratings(app, session):
-    """Add ratings to a site: ``add_ratings(site, [(date, channel, rating), ...])``."""
+    """Add ratings to a site: ``add_ratings(site, [(date, channel, rating), ...])``.
+
+    A row may end with a patient number, which becomes that patient's pseudonym.
+    """
     version = ensure_version(session, instrument=app.extensions["pulse_instruments"][
         "patient-activation"])
     session.commit()
     serial = iter(range(10**6))
 
-    def add(site: Site, rows: list[tuple[date, str, int]]) -> None:
+    def add(site: Site, rows: list[tuple[date, str, int] | tuple[date, str, int, int]]
+            ) -> None:
         session.execute(insert(ActivationRating), [
             {"id": f"{site.id:08x}{next(serial):024x}", "site_id": site.id, "rated_on": on,
              "channel": channel, "rating": rating, "questionnaire_version_id": version.id,
              "idempotency_key": f"{site.code}-{next(serial)}", "proxy": False,
-             "easy_read": False}
-            for on, channel, rating in rows
+             "easy_read": False,
+             "patient_pseudonym": f"{patient[0]:064x}" if patient else None}
+            for on, channel, rating, *patient in rows
         ])
         session.commit()
 
@@ -317,6 +322,65 @@ def test_a_hidden_month_cannot_be_worked_out_from_its_period_s_total(session, ma
     earlier_hidden = [m for m in report.months[:6] if m.n is None]
     assert len(earlier_hidden) >= 2
     assert sum(sizes[i] for i, m in enumerate(report.months[:6]) if m.n is None) >= 5 + 3
+
+
+def _paired_by_site(report):
+    return {row.site.code if row.site else "all": row for row in report.paired}
+
+
+def test_paired_change_under_a_channel_filter_cannot_be_subtracted_from_the_whole(
+        session, make_site, add_ratings):
+    site = make_site(code="PRD", int_slug="paired-int")
+    # 20 patients rated by a clinician in January and again in February, half
+    # starting low; 2 more rated at the kiosk both times. Without the channel
+    # filter there are 22 pairs, with it 20: the kiosk's 2 patients (and how
+    # their activation changed) would be the difference.
+    clinician = [(date(2025, month, 10), "clinician", rating, patient)
+                 for patient in range(20) for month, rating in
+                 ((1, 1 if patient < 10 else 3), (2, 2 if patient < 10 else 4))]
+    kiosk = [(date(2025, month, 11), "kiosk", rating, 100 + patient)
+             for patient in range(2) for month, rating in ((1, 1), (2, 4))]
+    add_ratings(site, clinician + kiosk)
+    neighbourhood = session.exec(select(Neighbourhood).where(
+        Neighbourhood.slug == "paired-int")).one()
+
+    whole = _paired_by_site(activation_report(session, neighbourhood=neighbourhood,
+                                              threshold=5))
+    assert whole["PRD"].pairs == whole["all"].pairs == 22
+    for filters in (Filters(channel="clinician"), Filters(site="PRD", channel="clinician")):
+        narrowed = _paired_by_site(activation_report(session, neighbourhood=neighbourhood,
+                                                     threshold=5, filters=filters))
+        for key, row in narrowed.items():
+            # 22 - 20 = 2 < 5: either side may show, never both.
+            assert row.pairs is None or whole[key].pairs is None, (filters, key)
+            assert row.change is None and row.started_low is None
+            assert row.started_low_pairs is None and row.started_higher_pairs is None
+            assert row.hidden_reason == "hidden to protect another group"
+            assert row.verdict == "too_few"
+
+
+def test_paired_change_at_one_site_is_hidden_as_in_the_whole_int(session, make_site,
+                                                                  add_ratings):
+    big = make_site(code="BGP", int_slug="pairs-int")
+    tiny = make_site(code="TNP", int_slug="pairs-int")
+    add_ratings(big, [(date(2025, month, 10), "clinician", 1 + (patient + month) % 4, patient)
+                      for patient in range(20) for month in (1, 2)])
+    add_ratings(tiny, [(date(2025, month, 10), "clinician", 2, 100 + patient)
+                       for patient in range(2) for month in (1, 2)])
+    neighbourhood = session.exec(select(Neighbourhood).where(
+        Neighbourhood.slug == "pairs-int")).one()
+
+    whole = _paired_by_site(activation_report(session, neighbourhood=neighbourhood,
+                                              threshold=5))
+    assert whole["TNP"].pairs is None and whole["TNP"].hidden_reason == "too few answers"
+    # BGP's 20 next to the pooled 22 would give TNP's 2, so one of them is hidden...
+    assert whole["BGP"].pairs is None or whole["all"].pairs is None
+    # ... and opening BGP alone shows no more than the whole INT does.
+    [alone] = activation_report(session, neighbourhood=neighbourhood, threshold=5,
+                                filters=Filters(site="BGP")).paired
+    assert alone.pairs == whole["BGP"].pairs
+    assert alone.hidden_reason == whole["BGP"].hidden_reason
+    assert alone.change == whole["BGP"].change
 
 
 def test_site_names_cannot_run_as_formulas_in_the_csv(session, client, login, riverside,
