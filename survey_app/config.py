@@ -71,6 +71,8 @@ def load_settings(instance_path: str, environ: Mapping[str, str] = os.environ) -
         "PULSE_LOGIN_ACCOUNT_LIMIT": environ.get("PULSE_LOGIN_ACCOUNT_LIMIT",
                                                  "5 per minute;20 per hour"),
         "PULSE_QR_LIMIT": environ.get("PULSE_QR_LIMIT", "30 per minute;300 per hour"),
+        # Staff results pages (no sign-in) per client address.
+        "PULSE_RESULTS_LIMIT": environ.get("PULSE_RESULTS_LIMIT", "60 per minute;600 per hour"),
         # The read-only API: calls per token, and failed token checks per client.
         "PULSE_API_RATE_LIMIT": environ.get("PULSE_API_RATE_LIMIT", "120 per minute"),
         "PULSE_API_FAILED_AUTH_LIMIT": environ.get("PULSE_API_FAILED_AUTH_LIMIT",

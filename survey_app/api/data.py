@@ -10,7 +10,6 @@ to it, and a hidden team or wave carries no figure from its answers at all.
 from __future__ import annotations
 
 import math
-import sys
 from datetime import date, datetime
 from typing import Any
 
@@ -28,9 +27,6 @@ from survey_app.services.teams import list_neighbourhoods
 
 NO_ANSWERS = team_report.NO_ANSWERS
 NOT_ALL_ASKED = team_report.NOT_ALL_ASKED
-# The team report reads one wave's free text only to show comments, which the
-# API never returns: a threshold no wave reaches means no answer text is read.
-NO_COMMENTS = sys.maxsize
 # More staff recommending their team is better, as on the overview page.
 IMPROVEMENT = "increase"
 
@@ -131,7 +127,7 @@ def _overview_row(row: TeamOverview) -> dict[str, Any]:
         **entry,
         "recommend_work": proportion(row.recommend_work, row.work_hidden_reason),
         "recommend_care": proportion(row.recommend_care, row.care_hidden_reason),
-        "engagement": score(row.engagement, None),
+        "engagement": score(row.engagement, row.engagement_hidden_reason),
         "response_rate": {
             "percent": 100 * row.response_rate if row.response_rate is not None else None,
             "invited": latest.invited, "responded": latest.responded,
@@ -172,9 +168,9 @@ def _assurance(code: str | None) -> dict[str, Any]:
 def team_waves(session: Session, *, neighbourhood: Neighbourhood, team: Team,
                instrument: Instrument, threshold: int, now: datetime) -> dict[str, Any]:
     """Each closed wave as the team page shows it, and the open wave's response rate."""
+    # The API never returns comments, so no answer's free text is read.
     report = team_report.team_report(session, team=team, instrument=instrument,
-                                     threshold=threshold, free_text_threshold=NO_COMMENTS,
-                                     now=now)
+                                     threshold=threshold, now=now, with_comments=False)
     measures = {measure.key: measure for measure in report.measures}
     dates = {
         wave_id: (opens_at, closes_at)

@@ -141,7 +141,12 @@ def _first_anchor(form: PulseForm) -> str:
     return f"{fields[0].name}-0" if fields else "main-content"
 
 
+def _results_limit() -> str:
+    return str(current_app.config["PULSE_RESULTS_LIMIT"])
+
+
 @bp.get("/thank-you/<int_slug>/<team_slug>")
+@limiter.shared_limit(_results_limit, scope="team-results")
 def thanks(int_slug: str, team_slug: str) -> ResponseReturnValue:
     # An unknown team still gets its thank-you (the answers are stored), just no results.
     return render_template("pulse/thanks.html", int_slug=int_slug, team_slug=team_slug,
@@ -149,6 +154,9 @@ def thanks(int_slug: str, team_slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/results/<int_slug>/<team_slug>")
+# Open to anyone (staff read it without signing in), so each page costs one INT
+# overview: throttled per client, shared with the thank-you page.
+@limiter.shared_limit(_results_limit, scope="team-results")
 def team_results(int_slug: str, team_slug: str) -> ResponseReturnValue:
     """A team's headline results for its staff: no login, closed waves only."""
     results = _team_results(int_slug, team_slug)

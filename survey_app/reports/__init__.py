@@ -12,41 +12,34 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, make_response, render_template, request
 from flask_login import current_user
-from sqlmodel import select
 
 from survey_app.auth import role_required
 from survey_app.db import get_session
 from survey_app.exports import csv_response_body
-from survey_app.models import Neighbourhood, UserNeighbourhood
-from survey_app.services import audit
+from survey_app.models import Neighbourhood
+from survey_app.services import accounts, audit
 from survey_app.services.clock import utcnow
-from survey_app.services.teams import find_neighbourhood
+from survey_app.services.teams import find_neighbourhood, list_neighbourhoods
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+# Reports hold an INT's figures: no shared or browser cache keeps a copy after sign-out.
+NO_STORE = "no-store"
 
 
 def may_see(neighbourhood: Neighbourhood) -> bool:
     """Admins see every INT; a lead only the INTs they are assigned to."""
-    if current_user.role == "admin":
-        return True
-    if current_user.role != "lead":
+    if current_user.role not in ("lead", "admin"):
         return False
-    return get_session().exec(select(UserNeighbourhood).where(
-        UserNeighbourhood.user_id == current_user.id,
-        UserNeighbourhood.neighbourhood_id == neighbourhood.id)).first() is not None
+    ids = accounts.neighbourhood_ids(get_session(), user=current_user.user)
+    return ids is None or neighbourhood.id in ids
 
 
 def visible_neighbourhoods() -> list[Neighbourhood]:
     """The INTs the signed-in user may see reports of, by name."""
-    session = get_session()
-    query = select(Neighbourhood).order_by(Neighbourhood.name)
-    if current_user.role != "admin":
-        query = query.join(UserNeighbourhood,
-                           UserNeighbourhood.neighbourhood_id == Neighbourhood.id).where(
-            UserNeighbourhood.user_id == current_user.id)
-    return list(session.exec(query))
+    ids = accounts.neighbourhood_ids(get_session(), user=current_user.user)
+    return [n for n in list_neighbourhoods(get_session()) if ids is None or n.id in ids]
 
 
 def int_report(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,7 +86,9 @@ def render_report(template: str, *, filename: str, target: str, **context: Any) 
         html = render_template(template, pdf=True, **context)
         return pdf_response(html, filename=f"{filename}.pdf")
     record_view("report.view", target)
-    return render_template(template, pdf=False, **context)
+    response = make_response(render_template(template, pdf=False, **context))
+    response.headers["Cache-Control"] = NO_STORE
+    return response
 
 
 def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]], *,
@@ -102,6 +97,7 @@ def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[o
     record_view("report.csv", target, file=filename)
     response = Response(csv_response_body(header, rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    response.headers["Cache-Control"] = NO_STORE
     return response
 
 

@@ -39,7 +39,7 @@ from survey_app.services.reports import OpenWaveProgress, TeamOverview
 IMPROVEMENT = "increase"  # more staff recommending the team is better
 FATIGUE_TAGS = {"none": "nhsuk-tag--green", "watch": "nhsuk-tag--yellow",
                 "fatigued": "nhsuk-tag--red"}
-FATIGUE_LABELS = {"none": "None", "watch": "Watch", "fatigued": "Fatigued"}
+FATIGUE_LABELS = {"none": "No sign of fatigue", "watch": "Watch", "fatigued": "Fatigued"}
 
 
 def percent(value: float) -> str:

@@ -15,6 +15,7 @@ from flask import abort, current_app, flash, redirect, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from analysis.spc import XmRChart
 from survey_app.charts import (
     Cell,
     ChartEvent,
@@ -30,10 +31,11 @@ from survey_app.extensions import csrf
 from survey_app.models import Neighbourhood, Team
 from survey_app.reports import bp, csv_download, int_report, record_view, render_report
 from survey_app.reports.forms import ActionForm, RebaseForm
+from survey_app.reports.overview import FATIGUE_LABELS, FATIGUE_TAGS
 from survey_app.services import actions, team_report
 from survey_app.services.actions import ActionError
 from survey_app.services.clock import utcnow
-from survey_app.services.team_report import Measure, TeamReport
+from survey_app.services.team_report import WINDOW, Measure, TeamReport
 
 CSV_TABLES = ("measures", "heatmap", "fatigue", "actions")
 
@@ -173,7 +175,8 @@ def _page(neighbourhood: Neighbourhood, report: TeamReport, action_form: ActionF
         "reports/team.html", filename=f"{neighbourhood.slug}-{team.slug}",
         target=_target(neighbourhood, team), neighbourhood=neighbourhood, team=team,
         report=report, drawn=_draw_measures(report), heatmap=_draw_heatmap(report),
-        action_form=action_form, rebase_form=rebase_form,
+        action_form=action_form, rebase_form=rebase_form, heatmap_window=WINDOW,
+        fatigue_tags=FATIGUE_TAGS, fatigue_labels=FATIGUE_LABELS,
     )
 
 
@@ -197,23 +200,22 @@ def _draw_measures(report: TeamReport) -> list[DrawnMeasure]:
             labels=report.labels, rates=report.response_rates,
             chart_id=f"team-{measure.key}-rate")
         svg, rows = None, []
-        if measure.chart is not None:
+        chart = measure.chart
+        if chart is not None:
             values = list(measure.values)
             svg = xmr_chart_svg(
                 title=f"{measure.title}, {team}",
-                description=_describe(measure, report.labels, span),
-                labels=report.labels, values=values, chart=measure.chart,
+                description=_describe(measure, chart, report.labels, span),
+                labels=report.labels, values=values, chart=chart,
                 improvement="increase", unit=measure.unit, events=events,
                 hidden_reasons=measure.hidden_reasons, chart_id=f"team-{measure.key}")
-            rows = xmr_table_rows(report.labels, values, measure.chart,
-                                  measure.hidden_reasons)
+            rows = xmr_table_rows(report.labels, values, chart, measure.hidden_reasons)
         drawn.append(DrawnMeasure(measure, svg, rate_svg, rows))
     return drawn
 
 
-def _describe(measure: Measure, labels: Sequence[str], span: str) -> str:
-    chart = measure.chart
-    assert chart is not None
+def _describe(measure: Measure, chart: XmRChart, labels: Sequence[str], span: str) -> str:
+    """The chart's text alternative; ``chart`` is the measure's (drawn only when it has one)."""
     shown = [v for v in measure.values if v is not None]
     improvement = sum(v == "special_cause_improvement" for v in chart.variation)
     concern = sum(v == "special_cause_concern" for v in chart.variation)
@@ -236,8 +238,8 @@ def _draw_heatmap(report: TeamReport) -> str | None:
         return None
     return heatmap_svg(
         title=f"Rotating questions by groups of pulses, {report.team.name}",
-        description="Mean score out of 10 of each rotating question, answers pooled over "
-                    "groups of up to three pulses; a cell with too few answers is hidden.",
+        description=f"Mean score out of 10 of each rotating question, answers pooled over "
+                    f"fixed groups of {WINDOW} pulses; a cell with too few answers is hidden.",
         rows=[row.text for row in report.heatmap_rows],
         columns=list(report.heatmap_columns),
         cells=[[Cell(cell.value, cell.hidden_reason) for cell in row.cells]

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from survey_app.models import Neighbourhood, TeamAction, TeamRebase, Wave
+from survey_app.services.clock import local_date
 
 MAX_DESCRIPTION = 500
 
@@ -37,7 +38,7 @@ def add_action(session: Session, *, neighbourhood: Neighbourhood, team_id: int, 
                           field="description")
     if stage not in stages_of(neighbourhood):
         raise ActionError("Choose a stage from the list", field="stage")
-    if taken_on > now.date():
+    if taken_on > local_date(now):  # a lead's "today" is England's, not UTC's
         raise ActionError("The date must be today or in the past", field="taken_on")
     action = TeamAction(team_id=team_id, taken_on=taken_on, description=description,
                         stage=stage, created_by=user_id, created_at=now)

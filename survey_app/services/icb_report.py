@@ -34,7 +34,7 @@ from survey_app.services.reports import (
     WORK,
     engagement_items,
     engagement_of,
-    hidden_reasons,
+    wave_hidden_codes,
 )
 
 
@@ -215,10 +215,12 @@ def icb_overview(session: Session, *, instrument: Instrument,
                  threshold: int) -> list[IntSummary]:
     """One summary per INT, by name, each suppressed as its overview and the ICB require.
 
-    An INT's figures pool its teams' latest closed waves (every team, shown on
-    its overview or not: the INT total is the margin the overview's suppression
-    protects). An INT with fewer answers than ``threshold``, or one hidden so a
-    smaller INT cannot be worked out from the others, shows only its team count.
+    An INT's figures pool the latest closed waves of the teams its overview
+    shows (:func:`~survey_app.services.reports.wave_hidden_codes`, the rule of
+    every page), so a hidden team cannot be worked out by subtracting the teams
+    shown from the INT's total. An INT with fewer answers than ``threshold``, or
+    one hidden so a smaller INT cannot be worked out from the others, shows only
+    its team count.
     """
     neighbourhoods = list(session.exec(select(Neighbourhood).order_by(col(Neighbourhood.name))))
     team_rows = session.exec(select(Team.id, Team.neighbourhood_id)
@@ -231,37 +233,36 @@ def icb_overview(session: Session, *, instrument: Instrument,
     rebases = _rebases(session, waves)
     fatigue = _fatigue_levels(with_waves, waves)
     variation = _latest_variation(with_waves, waves, threshold, rebases)
-    latest_wave_of_int = {waves[t].wave_ids[-1]: waves[t].neighbourhood_id for t in with_waves}
+    codes = wave_hidden_codes(session, threshold=threshold)
+    shown_teams = {t for t in with_waves if codes.get(waves[t].wave_ids[-1], "") is None}
+    latest_wave_of_int = {waves[t].wave_ids[-1]: waves[t].neighbourhood_id for t in shown_teams}
     engagement_ids = engagement_items(instrument)
     engagement = _engagement_totals(session, latest_wave_of_int, [i for i, _ in engagement_ids])
 
-    int_totals = [sum(waves[t].responded[-1] for t in teams_of[n.id or 0] if t in waves)
+    int_totals = [sum(waves[t].responded[-1] for t in teams_of[n.id or 0] if t in shown_teams)
                   for n in neighbourhoods]
     int_reasons = (list(suppress_small_groups(np.array(int_totals), threshold=threshold).reason)
                    if neighbourhoods else [])
     summaries = []
     for neighbourhood, total, reason in zip(neighbourhoods, int_totals, int_reasons, strict=True):
         members = teams_of[neighbourhood.id or 0]
-        closed = [t for t in members if t in waves]
-        if reason is not None or not closed:
+        shown = [t for t in members if t in shown_teams]
+        if reason is None and not shown:
+            # Closed waves, but every team's latest is hidden: say so, not "none yet".
+            reason = "too_few_answers" if any(t in waves for t in members) else None
+        if reason is not None or not shown:
             summaries.append(IntSummary(neighbourhood, len(members),
                                         HIDDEN_REASONS[reason] if reason else NO_CLOSED_PULSE))
             continue
-        # The same suppression as the INT overview (teams in name order, those
-        # without a closed wave counting 0), so the counts cover the teams it shows.
-        team_reasons = hidden_reasons([waves[t].responded[-1] if t in waves else 0
-                                       for t in members], threshold)
-        shown = [t for t, why in zip(members, team_reasons, strict=True)
-                 if why is None and t in waves]
-        work, work_hidden = _pooled([waves[t].work[-1] for t in closed], threshold)
-        care, care_hidden = _pooled([waves[t].care[-1] for t in closed], threshold)
+        work, work_hidden = _pooled([waves[t].work[-1] for t in shown], threshold)
+        care, care_hidden = _pooled([waves[t].care[-1] for t in shown], threshold)
         item_totals = engagement.get(neighbourhood.id or 0, {})
         summaries.append(IntSummary(
             neighbourhood, len(members), None, total,
-            sum(waves[t].invited[-1] for t in closed), work, work_hidden, care, care_hidden,
+            sum(waves[t].invited[-1] for t in shown), work, work_hidden, care, care_hidden,
             engagement_of([item_totals.get(i, (0.0, 0))[0] for i, _ in engagement_ids],
                           [item_totals.get(i, (0.0, 0))[1] for i, _ in engagement_ids],
-                          [group for _, group in engagement_ids]),
+                          [group for _, group in engagement_ids], threshold),
             len(shown),
             sum(fatigue[t] == "fatigued" for t in shown),
             sum(fatigue[t] == "watch" for t in shown),

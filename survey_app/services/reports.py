@@ -44,6 +44,7 @@ ENGAGEMENT_GROUPS = ("motivation", "involvement", "advocacy")
 HIDDEN_REASONS = {"too_few_answers": "too few answers",
                   "protect_another_group": "hidden to protect another group"}
 NO_CLOSED_PULSE = "no closed pulse yet"
+NOT_ALL_ASKED = "not every engagement question was asked"
 WORK, CARE = "recommend_work", "recommend_care"
 CHANGE_MEASURE = "% recommending the team as a place to work"
 
@@ -204,16 +205,38 @@ def rebase_positions(session: Session, *,
     return {team_id: sorted(set(found)) for team_id, found in positions.items()}
 
 
-def hidden_reasons(latest_counts: Sequence[int], threshold: int) -> list[str | None]:
-    """Suppression reason code (or None) for each team of one INT, from its latest answers.
+def wave_hidden_codes(session: Session, *, threshold: int,
+                      neighbourhood_id: int | None = None) -> dict[int, str | None]:
+    """Why each closed wave's results are hidden (a reason code), or None: the one rule
+    every page, download and API response follows.
 
-    The teams are one row whose total is the INT's (shown on the ICB view), so
-    one small team also hides another: its count could be worked out by subtraction.
+    A wave with fewer answers than ``threshold`` is hidden. The waves of one INT
+    in one calendar month (London) are then one row of
+    :func:`analysis.suppression.suppress_small_groups`, teams in name order, so
+    when a small team's month is hidden another team's may be too. Totals are
+    only ever shown over waves that are not hidden (the ICB view pools only
+    those), so nothing hidden can be worked out by subtraction.
     """
-    if not latest_counts:
-        return []
-    result = suppress_small_groups(np.array([list(latest_counts)]), threshold=threshold)
-    return [result.reason[0][index] for index in range(len(latest_counts))]
+    query = (columns_select(col(Wave.id), col(Team.neighbourhood_id), col(Wave.opens_at),
+                            col(WaveSummary.responded))
+             .join(WaveSummary, col(WaveSummary.wave_id) == col(Wave.id))
+             .join(Team, col(Team.id) == col(Wave.team_id))
+             .where(col(Wave.closed_at).is_not(None))
+             .order_by(col(Team.name), col(Team.id), col(Wave.opens_at)))
+    if neighbourhood_id is not None:
+        query = query.where(col(Team.neighbourhood_id) == neighbourhood_id)
+    groups: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for wave_id, int_id, opens_at, responded in session.connection().execute(query):
+        month = f"{as_utc(opens_at).astimezone(LONDON):%Y-%m}"
+        groups.setdefault((int_id, month), []).append((wave_id, int(responded)))
+    codes: dict[int, str | None] = {}
+    for peers in groups.values():
+        result = suppress_small_groups(np.array([count for _, count in peers]),
+                                       threshold=threshold)
+        for (wave_id, count), code in zip(peers, result.reason, strict=True):
+            # Nobody answered: nothing to show, whatever the threshold.
+            codes[wave_id] = code if code is not None or count > 0 else "too_few_answers"
+    return codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +291,7 @@ class TeamOverview:
     care_hidden_reason: str | None = None
     response_trend: ResponseTrend | None = None
     change_sentence: str | None = None
+    engagement_hidden_reason: str | None = None
 
     @property
     def latest(self) -> WavePoint | None:
@@ -298,13 +322,18 @@ def int_overview(session: Session, *, neighbourhood: Neighbourhood, instrument: 
     series = [by_team[team_id] for team_id in team_ids]
     rebases = rebase_positions(session, series=by_team)
     progress = open_waves(session, team_ids=team_ids, now=now) if now else {}
-    reasons = hidden_reasons([s[-1].responded if s else 0 for s in series], threshold)
+    codes = wave_hidden_codes(session, threshold=threshold, neighbourhood_id=neighbourhood.id)
+    reasons = [codes.get(s[-1].wave_id, "too_few_answers") if s else None for s in series]
     judged = [index for index, s in enumerate(series) if s]
     # A team with no closed wave makes no comparison (nor counts in the family), and
     # judge_family refuses an empty series, so it is left out.
+    # Hidden waves count as unanswered: the verdict prints pooled figures, from
+    # which a hidden wave's answers could otherwise be worked out.
+    shown = [[(0, 0) if codes.get(w.wave_id) else w.positive(WORK) for w in series[i]]
+             for i in judged]
     family = judge_family(
-        [[w.positive(WORK)[0] for w in series[i]] for i in judged],
-        [[w.positive(WORK)[1] for w in series[i]] for i in judged],
+        [[positive for positive, _ in counts] for counts in shown],
+        [[answered for _, answered in counts] for counts in shown],
         [[w.invited for w in series[i]] for i in judged],
         team_ids=[teams[i].slug for i in judged], min_answers=threshold,
         measure=CHANGE_MEASURE,
@@ -325,13 +354,14 @@ def int_overview(session: Session, *, neighbourhood: Neighbourhood, instrument: 
         change = judgements.get(index)
         work, work_hidden = _shown_interval(*latest.positive(WORK), threshold)
         care, care_hidden = _shown_interval(*latest.positive(CARE), threshold)
+        engagement, engagement_hidden = _engagement(latest, instrument, threshold)
         rows.append(TeamOverview(
-            team, waves, None, work, care,
-            _engagement(latest, instrument),
+            team, waves, None, work, care, engagement,
             latest.response_rate,
             _work_chart(waves, threshold, rebases.get(team.id or 0, [])),
             fatigue, change, opened, work_hidden, care_hidden, trend,
             change_sentence(change, waves, trend) if change else None,
+            engagement_hidden,
         ))
     return rows
 
@@ -373,18 +403,34 @@ def engagement_items(instrument: Instrument) -> list[tuple[str, str]]:
             if item.group in ENGAGEMENT_GROUPS]
 
 
-def engagement_of(sums: Sequence[float], counts: Sequence[int],
-                  groups: Sequence[str]) -> float | None:
-    """Engagement 0-10 from item totals (None when a group has no answer)."""
+def engagement_of(sums: Sequence[float], counts: Sequence[int], groups: Sequence[str],
+                  min_per_group: int = 1) -> float | None:
+    """Engagement 0-10 from item totals; None when any group (motivation,
+    involvement, advocacy) has fewer than ``min_per_group`` scored answers, so a
+    score never rests on a group smaller than the suppression threshold."""
+    per_group: dict[str, int] = {}
+    for group, count in zip(groups, counts, strict=True):
+        per_group[group] = per_group.get(group, 0) + count
+    if min(per_group.values(), default=0) < max(min_per_group, 1):
+        return None
     score = engagement_from_totals(sums, counts, list(groups)).score
     return None if math.isnan(score) else float(score)
 
 
-def _engagement(wave: WavePoint, instrument: Instrument) -> float | None:
+def _engagement(wave: WavePoint, instrument: Instrument,
+                threshold: int) -> tuple[float | None, str | None]:
+    """The wave's engagement score, or None and why not."""
     items = engagement_items(instrument)
     sums = [wave.items[i].score_sum if i in wave.items else 0.0 for i, _ in items]
     counts = [wave.items[i].scored if i in wave.items else 0 for i, _ in items]
-    return engagement_of(sums, counts, [group for _, group in items])
+    score = engagement_of(sums, counts, [group for _, group in items], threshold)
+    if score is not None:
+        return score, None
+    per_group: dict[str, int] = {}
+    for (_, group), count in zip(items, counts, strict=True):
+        per_group[group] = per_group.get(group, 0) + count
+    return None, (NOT_ALL_ASKED if min(per_group.values(), default=0) == 0
+                  else HIDDEN_REASONS["too_few_answers"])
 
 
 def work_values(waves: Sequence[WavePoint], threshold: int) -> list[float]:

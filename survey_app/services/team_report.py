@@ -3,8 +3,11 @@
 Everything is read from the per-wave aggregates (:func:`reports.team_series`)
 except the free-text comments of one wave, and every figure is computed by
 :mod:`analysis`.  Suppression is applied here, before anything is returned: a
-hidden value is None and carries its reason, so neither the page, the PDF nor
-a CSV can show it by mistake.
+hidden value is None and carries its reason, so neither the page, the PDF, a
+CSV nor the API can show it by mistake.  Every shown figure rests on at least
+``threshold`` answers: a wave by the one rule of
+:func:`reports.wave_hidden_codes`, then each measure, engagement group and
+heatmap cell by the answers it is computed from.
 """
 
 from __future__ import annotations
@@ -15,13 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import numpy as np
 from sqlmodel import Session, col, select
 
-from analysis.engagement import engagement_from_totals
 from analysis.fatigue import FatigueAssessment
 from analysis.spc import RULE_OUTSIDE_LIMITS, RULE_SHIFT, XmRChart, xmr
-from analysis.suppression import suppress_small_groups
 from questionnaires import Instrument
 from survey_app.models import (
     ItemAnswer,
@@ -30,7 +30,6 @@ from survey_app.models import (
     TeamAction,
     TeamRebase,
     Wave,
-    WaveSummary,
 )
 from survey_app.services import actions
 from survey_app.services.actions import ActionError
@@ -38,17 +37,22 @@ from survey_app.services.clock import LONDON, as_utc
 from survey_app.services.reports import (
     ENGAGEMENT_GROUPS,
     HIDDEN_REASONS,
+    NOT_ALL_ASKED,
     OpenWaveProgress,
     WavePoint,
+    engagement_items,
+    engagement_of,
     fatigue_of,
     latest_open_wave,
+    rebase_positions,
     team_series,
+    wave_hidden_codes,
 )
 
 TOO_FEW = HIDDEN_REASONS["too_few_answers"]
 NO_ANSWERS = "no answers"
-NOT_ALL_ASKED = "not every engagement question was asked"
-#: Waves pooled into one heatmap column, and the most columns drawn (two years monthly).
+#: Waves pooled into one heatmap column (counted from the team's first closed wave),
+#: and the most columns drawn (two years monthly).
 WINDOW = 3
 MAX_WINDOWS = 8
 #: Rules that mean a sustained shift, after which a lead may start the charts afresh.
@@ -118,7 +122,11 @@ class FatigueRow:
 
 @dataclass(frozen=True)
 class Comments:
-    """The free-text answers of one wave, shuffled; ``shown`` is False when none may be."""
+    """The free-text answers of one wave, shuffled.
+
+    ``shown`` is False when none may be shown, or none were read (``with_comments``
+    of :func:`team_report`).
+    """
 
     shown: bool
     latest_hidden: bool
@@ -138,6 +146,8 @@ class TeamReport:
     actions: tuple[PlacedAction, ...]
     heatmap_columns: tuple[str, ...]
     heatmap_rows: tuple[HeatmapRow, ...]
+    #: Labels of the latest waves not yet in a heatmap column (their window is not complete).
+    heatmap_waiting: tuple[str, ...]
     fatigue_rows: tuple[FatigueRow, ...]
     fatigue: FatigueAssessment | None
     open_pulse: OpenWaveProgress | None
@@ -150,24 +160,34 @@ def find_team(session: Session, *, neighbourhood_id: int, slug: str) -> Team | N
 
 
 def team_report(session: Session, *, team: Team, instrument: Instrument, threshold: int,
-                free_text_threshold: int, now: datetime,
-                rng: random.Random | None = None) -> TeamReport:
+                now: datetime, free_text_threshold: int | None = None,
+                with_comments: bool = True, rng: random.Random | None = None) -> TeamReport:
     """Everything the team page shows, suppressed with ``threshold``.
 
     Comments come from the latest closed wave with at least ``free_text_threshold``
     responses, shuffled with ``rng`` (default: the system's random source, so no
-    order survives from one render to the next).
+    order survives from one render to the next).  With ``with_comments=False``
+    no free text is read and ``comments`` is empty (for callers that never
+    show comments, such as the API).
+
+    Raises ``ValueError`` when comments are wanted but ``free_text_threshold``
+    is None.
     """
-    series = team_series(session, team_id=team.id or 0)
+    team_id = team.id or 0
+    series = team_series(session, team_id=team_id)
+    comments = Comments(False, False, ())
+    if with_comments:
+        if free_text_threshold is None:
+            raise ValueError("free_text_threshold is needed to show comments")
+        comments = _comments(session, series, instrument, free_text_threshold,
+                             rng or random.SystemRandom())
     labels = tuple(w.label for w in series)
     hidden = wave_hidden_reasons(session, team=team, series=series, threshold=threshold)
-    rebase_rows = actions.list_rebases(session, team_id=team.id or 0)
-    positions = {w.wave_id: i for i, w in enumerate(series)}
-    rebase_at = sorted({positions[r.wave_id] for r in rebase_rows
-                        if positions.get(r.wave_id, 0) > 0})
+    rebase_at = rebase_positions(session, series={team_id: series})[team_id]
     measures = _measures(series, hidden, instrument, threshold, rebase_at)
-    placed = _place_actions(session, series,
-                            actions.list_actions(session, team_id=team.id or 0))
+    placed = _place_actions(session, series, actions.list_actions(session, team_id=team_id))
+    label_of = {w.wave_id: w.label for w in series}
+    windows = _windows(series)
     return TeamReport(
         team=team,
         labels=labels,
@@ -176,17 +196,18 @@ def team_report(session: Session, *, team: Team, instrument: Instrument, thresho
         response_rates=tuple(100 * w.responded / w.invited if w.invited else None
                              for w in series),
         measures=measures,
-        rebases=tuple((r, labels[positions[r.wave_id]]) for r in rebase_rows
-                      if r.wave_id in positions),
+        rebases=tuple((r, label_of[r.wave_id])
+                      for r in actions.list_rebases(session, team_id=team_id)
+                      if r.wave_id in label_of),
         rebase_candidates=_rebase_candidates(series, measures),
         actions=placed,
-        heatmap_columns=_windows_labels(series),
-        heatmap_rows=_heatmap(series, hidden, instrument, threshold),
+        heatmap_columns=_windows_labels(series, windows),
+        heatmap_rows=_heatmap(series, windows, hidden, instrument, threshold),
+        heatmap_waiting=labels[windows[-1][-1] + 1:] if windows else labels,
         fatigue_rows=_fatigue_rows(series, hidden),
         fatigue=fatigue_of(series) if series else None,
-        open_pulse=latest_open_wave(session, team_id=team.id or 0, now=now),
-        comments=_comments(session, series, instrument, free_text_threshold,
-                           rng or random.SystemRandom()),
+        open_pulse=latest_open_wave(session, team_id=team_id, now=now),
+        comments=comments,
     )
 
 
@@ -199,17 +220,15 @@ def add_rebase_at_special_cause(session: Session, *, team: Team, instrument: Ins
     run or a point beyond the limits at that wave, and whatever
     :func:`actions.add_rebase` raises.
     """
-    series = team_series(session, team_id=team.id or 0)
+    team_id = team.id or 0
+    series = team_series(session, team_id=team_id)
     hidden = wave_hidden_reasons(session, team=team, series=series, threshold=threshold)
-    positions = {w.wave_id: i for i, w in enumerate(series)}
-    rebase_at = sorted({positions[r.wave_id]
-                        for r in actions.list_rebases(session, team_id=team.id or 0)
-                        if positions.get(r.wave_id, 0) > 0})
+    rebase_at = rebase_positions(session, series={team_id: series})[team_id]
     measures = _measures(series, hidden, instrument, threshold, rebase_at)
     if wave_id not in {c.wave_id for c in _rebase_candidates(series, measures)}:
         raise ActionError("The charts show no sustained shift at that pulse, so they cannot "
                           "start afresh there. Choose a pulse from the list.", field="wave_id")
-    return actions.add_rebase(session, team_id=team.id or 0, wave_id=wave_id, reason=reason,
+    return actions.add_rebase(session, team_id=team_id, wave_id=wave_id, reason=reason,
                               user_id=user_id, now=now)
 
 
@@ -217,40 +236,17 @@ def add_rebase_at_special_cause(session: Session, *, team: Team, instrument: Ins
 
 
 def wave_hidden_reasons(session: Session, *, team: Team, series: Sequence[WavePoint],
-                 threshold: int) -> tuple[str | None, ...]:
-    """Why each wave's results are hidden, or None.
+                        threshold: int) -> tuple[str | None, ...]:
+    """Why each wave of ``series`` is hidden (in words), or None.
 
-    A wave is compared with the INT's other teams' waves of the same month, as
-    the overview compares the teams' latest waves: if a small team's month is
-    hidden, another team's may have to be too, or the small one could be worked
-    out from the INT's total.  Teams are in name order, as on the overview, so
-    ties are broken the same way.
+    The one rule of :func:`survey_app.services.reports.wave_hidden_codes`; a
+    wave it does not know of is hidden as having too few answers.
     """
-    if not series:
-        return ()
-    rows = session.exec(
-        select(Wave.id, Wave.team_id, Wave.opens_at, WaveSummary.responded)
-        .join(WaveSummary, col(WaveSummary.wave_id) == col(Wave.id))
-        .join(Team, col(Team.id) == col(Wave.team_id))
-        .where(Team.neighbourhood_id == team.neighbourhood_id,
-               col(Wave.closed_at).is_not(None))
-        .order_by(col(Team.name), col(Team.id), col(Wave.opens_at))
-    ).all()
-    by_month: dict[str, list[tuple[int, int]]] = {}
-    for wave_id, _team_id, opens_at, responded in rows:
-        month = f"{as_utc(opens_at).astimezone(LONDON):%Y-%m}"
-        by_month.setdefault(month, []).append((wave_id or 0, responded))
-    month_of = {wave_id: month for month, waves in by_month.items() for wave_id, _ in waves}
+    codes = wave_hidden_codes(session, threshold=threshold,
+                              neighbourhood_id=team.neighbourhood_id)
     reasons: list[str | None] = []
     for point in series:
-        peers = by_month.get(month_of.get(point.wave_id, ""), [(point.wave_id,
-                                                                 point.responded)])
-        result = suppress_small_groups(np.array([count for _, count in peers]),
-                                       threshold=threshold)
-        index = [wave_id for wave_id, _ in peers].index(point.wave_id)
-        code = result.reason[index]
-        if code is None and point.responded == 0:
-            code = "too_few_answers"  # nobody answered: nothing to show
+        code = codes.get(point.wave_id, "too_few_answers")
         reasons.append(HIDDEN_REASONS[code] if code else None)
     return tuple(reasons)
 
@@ -274,12 +270,13 @@ def _measures(series: Sequence[WavePoint], hidden: Sequence[str | None],
             values.append(None if reason else 100 * positive / answered)
             reasons.append(reason)
         measures.append(_measure(key, title, "%", values, reasons, rebase_at))
+    items = engagement_items(instrument)
     engagement: list[float | None] = []
     reasons = []
     for point, reason in zip(series, hidden, strict=True):
-        score = None if reason else _engagement(point, instrument)
-        if reason is None and score is None:
-            reason = NOT_ALL_ASKED
+        score = None
+        if reason is None:
+            score, reason = _engagement(point, items, threshold)
         engagement.append(score)
         reasons.append(reason)
     measures.append(_measure("engagement", "Engagement score (0 to 10)", "", engagement,
@@ -297,12 +294,29 @@ def _measure(key: str, title: str, unit: str, values: list[float | None],
     return Measure(key, title, unit, tuple(values), tuple(reasons), chart)
 
 
-def _engagement(point: WavePoint, instrument: Instrument) -> float | None:
-    items = [item for item in instrument.items if item.group in ENGAGEMENT_GROUPS]
-    sums = [point.items[i.id].score_sum if i.id in point.items else 0.0 for i in items]
-    counts = [point.items[i.id].scored if i.id in point.items else 0 for i in items]
-    score = engagement_from_totals(sums, counts, [str(i.group) for i in items]).score
-    return None if math.isnan(score) else float(score)
+def _engagement(point: WavePoint, items: Sequence[tuple[str, str]],
+                threshold: int) -> tuple[float | None, str | None]:
+    """A shown wave's engagement score, or None with why it is hidden.
+
+    Each group's score is a mean over its scored answers, so each group's
+    scored answers in the wave must reach ``threshold``, as a single measure's
+    must: otherwise the score could rest on one or two people's answers.
+    """
+    rows = [point.items.get(item_id) for item_id, _ in items]
+    groups = [group for _, group in items]
+    asked = dict.fromkeys(ENGAGEMENT_GROUPS, 0)
+    scored = dict.fromkeys(ENGAGEMENT_GROUPS, 0)
+    for row, group in zip(rows, groups, strict=True):
+        if row is not None:
+            asked[group] += row.shown
+            scored[group] += row.scored
+    if not all(asked.values()):
+        return None, NOT_ALL_ASKED
+    if min(scored.values()) < threshold:
+        return None, TOO_FEW
+    score = engagement_of([row.score_sum if row else 0.0 for row in rows],
+                          [row.scored if row else 0 for row in rows], groups)
+    return (score, None) if score is not None else (None, NO_ANSWERS)
 
 
 def _rebase_candidates(series: Sequence[WavePoint],
@@ -347,39 +361,47 @@ def _place_actions(session: Session, series: Sequence[WavePoint],
 
 
 def _windows(series: Sequence[WavePoint]) -> list[list[int]]:
-    """Positions of the waves pooled in each heatmap column, the latest window full.
+    """Positions of the waves pooled in each heatmap column: complete windows only.
 
-    Windows do not overlap: from overlapping windows the difference of two
-    neighbours would give one wave's answers, however few.
+    Windows are fixed from the team's first closed wave (positions 0-2, 3-5,
+    6-8, ...), so a column, once shown, never changes as more waves close.
+    Anchored at the latest wave instead, every window would slide by one each
+    month, and last month's columns beside this month's would give one wave's
+    answers away by subtraction, however few.  For the same reason windows do
+    not overlap, a trailing window is not shown until all its waves have
+    closed, and when there are more than :data:`MAX_WINDOWS` complete windows
+    the oldest are dropped whole.
     """
-    count = len(series)
-    ends = list(range(count, 0, -WINDOW))[:MAX_WINDOWS]
-    return [list(range(max(0, end - WINDOW), end)) for end in reversed(ends)]
+    complete = len(series) // WINDOW
+    first = max(0, complete - MAX_WINDOWS)
+    return [list(range(WINDOW * k, WINDOW * (k + 1))) for k in range(first, complete)]
 
 
-def _windows_labels(series: Sequence[WavePoint]) -> tuple[str, ...]:
+def _windows_labels(series: Sequence[WavePoint],
+                    windows: Sequence[Sequence[int]]) -> tuple[str, ...]:
     labels = []
-    for window in _windows(series):
+    for window in windows:
         first, last = series[window[0]].label, series[window[-1]].label
         labels.append(first if first == last else f"{first} to {last}")
     return tuple(labels)
 
 
-def _heatmap(series: Sequence[WavePoint], hidden: Sequence[str | None],
-             instrument: Instrument, threshold: int) -> tuple[HeatmapRow, ...]:
-    windows = _windows(series)
+def _heatmap(series: Sequence[WavePoint], windows: Sequence[Sequence[int]],
+             hidden: Sequence[str | None], instrument: Instrument,
+             threshold: int) -> tuple[HeatmapRow, ...]:
     rows = []
     for item in instrument.pool_items:
         cells = []
         for window in windows:
             # A wave hidden as a whole lends none of its answers to a pooled cell.
             shown = [series[i].items.get(item.id) for i in window if hidden[i] is None]
-            answered = sum(row.answered for row in shown if row)
+            # The mean is over scored answers (Don't know is not scored), so they are
+            # what must reach the threshold.
             scored = sum(row.scored for row in shown if row)
             total = sum(row.score_sum for row in shown if row)
-            if answered == 0 or scored == 0:
+            if scored == 0:
                 cells.append(HeatmapCell(None, NO_ANSWERS))
-            elif answered < threshold:
+            elif scored < threshold:
                 cells.append(HeatmapCell(None, TOO_FEW))
             else:
                 cells.append(HeatmapCell(total / scored, None))

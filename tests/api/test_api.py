@@ -10,9 +10,11 @@ import json
 import math
 
 import pytest
+from sqlalchemy import event as sql_event
 from sqlmodel import col, select
 
 from analysis.proportions import wilson_interval
+from survey_app.db import get_engine
 from survey_app.models import ApiToken, AuditEvent, Team, User, Wave
 from survey_app.services import api_tokens, demo, demo_patients, reports, team_report, waves
 from survey_app.services.clock import as_utc, utcnow
@@ -149,6 +151,32 @@ def test_wave_figures_are_the_team_page_s(app, client, session, world, issue_tok
                 "invited": pulse.invited, "responded": pulse.responded,
                 "response_rate_percent": 100 * pulse.responded / pulse.invited}
     assert demo.open_wave_id(session, now=utcnow()) is not None  # the open case was covered
+
+
+def test_the_waves_endpoint_reads_no_free_text(app, client, session, world, issue_token):
+    # The API never returns comments, so it never reads what anyone wrote.
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.lower())
+
+    token = issue_token(world.lead)
+    engine = get_engine(app)
+    sql_event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = _get(client, WAVES, token, int_slug=demo.INT_SLUG,
+                        team_slug="district-nursing")
+        assert response.status_code == 200
+        api_statements = list(statements)
+        team = session.exec(select(Team).where(Team.slug == "district-nursing")).one()
+        team_report.team_report(session, team=team,
+                                instrument=app.extensions["pulse_instruments"]["team-pulse"],
+                                threshold=5, free_text_threshold=10, now=utcnow())
+    finally:
+        sql_event.remove(engine, "before_cursor_execute", record)
+    assert not any("item_answer" in statement for statement in api_statements)
+    # The page's report does read it: the check above would have seen it.
+    assert any("item_answer" in statement for statement in statements[len(api_statements):])
 
 
 def test_actions_are_the_team_s_action_log(client, session, world, issue_token, conforms):

@@ -264,3 +264,13 @@ def test_a_new_team_without_pulses_changes_nothing_for_the_others(session, clien
     new = client.get("/results/test-int/brand-new")
     assert new.status_code == 200
     assert "first results will appear here after its first pulse closes" in _text(new)
+
+
+@pytest.mark.parametrize("app_config", [{"PULSE_RESULTS_LIMIT": "3 per minute"}])
+def test_results_pages_are_throttled_per_client(client, make_team, app_config):
+    make_team()
+    codes = [client.get(url).status_code for url in ("/results/test-int/district-nursing",
+                                                     "/thank-you/test-int/district-nursing",
+                                                     "/results/test-int/district-nursing",
+                                                     "/results/test-int/district-nursing")]
+    assert codes == [200, 200, 200, 429]

@@ -140,3 +140,19 @@ def test_the_service_refuses_a_rebase_where_no_chart_shows_a_sustained_shift(
             threshold=5, wave_id=wave.id, reason="Shift", user_id=None, now=utcnow())
     assert raised.value.field == "wave_id"
     assert session.exec(select(TeamRebase)).all() == []
+
+
+def test_today_is_englands_today_for_an_action(session, make_team):
+    """At 00:30 in British Summer Time it is already tomorrow in England, not in UTC."""
+    from datetime import UTC, date, datetime
+
+    from survey_app.models import Neighbourhood
+    from survey_app.services.actions import add_action
+
+    team = make_team()
+    neighbourhood = session.get(Neighbourhood, team.neighbourhood_id)
+    just_after_midnight = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)  # 00:30 on 2 July in London
+    action = add_action(session, neighbourhood=neighbourhood, team_id=team.id,
+                        taken_on=date(2026, 7, 2), description="Huddle moved", stage="Do",
+                        user_id=None, now=just_after_midnight)
+    assert action.taken_on == date(2026, 7, 2)

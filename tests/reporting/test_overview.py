@@ -66,3 +66,60 @@ def test_the_demo_s_leads_have_logged_what_they_did(app, session):
     assert [a.stage for a in actions] == ["Plan", "Do", "Study"]
     assert latest_action(session, team_id=nursing.id).stage == "Study"
     assert all(a.taken_on <= utcnow().date() for a in actions)
+
+
+def test_every_page_hides_the_same_waves(app, session):
+    """The overview's hidden teams are exactly those whose latest wave the team page
+    hides: one rule (reports.wave_hidden_codes) for both, at a threshold that bites."""
+    from survey_app.models import Team
+    from survey_app.services.team_report import wave_hidden_reasons
+
+    instruments = app.extensions["pulse_instruments"]
+    demo.load(session, now=utcnow(), instruments=instruments,
+              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
+    session.commit()
+    neighbourhood = session.exec(select(Neighbourhood)).one()
+    threshold = 12  # several demo waves have fewer answers than this
+    rows = reports.int_overview(session, neighbourhood=neighbourhood,
+                                instrument=instruments["team-pulse"], threshold=threshold)
+    hidden_somewhere = 0
+    for row in rows:
+        team = session.exec(select(Team).where(Team.id == row.team.id)).one()
+        on_team_page = wave_hidden_reasons(session, team=team, series=row.waves,
+                                           threshold=threshold)
+        assert row.hidden_reason == on_team_page[-1]
+        hidden_somewhere += sum(reason is not None for reason in on_team_page)
+    assert hidden_somewhere > 0  # the comparison above was not vacuous
+
+
+def test_the_change_verdict_leaves_hidden_waves_out(app, session):
+    from survey_app.services.reports import wave_hidden_codes
+
+    instruments = app.extensions["pulse_instruments"]
+    demo.load(session, now=utcnow(), instruments=instruments,
+              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
+    session.commit()
+    neighbourhood = session.exec(select(Neighbourhood)).one()
+    threshold = 12
+    codes = wave_hidden_codes(session, threshold=threshold, neighbourhood_id=neighbourhood.id)
+    rows = reports.int_overview(session, neighbourhood=neighbourhood,
+                                instrument=instruments["team-pulse"], threshold=threshold)
+    checked = 0
+    for row in rows:
+        if row.change is None or row.change.waves_after < 1:
+            continue
+        after = row.waves[-row.change.waves_after:]
+        shown = sum(w.positive("recommend_work")[1] for w in after if not codes[w.wave_id])
+        assert row.change.n_after == shown
+        checked += any(codes[w.wave_id] for w in after)
+    assert checked > 0  # some "after" window held a hidden wave
+
+
+def test_engagement_needs_enough_answers_in_every_group():
+    from survey_app.services.reports import engagement_of
+
+    groups = ["motivation", "involvement", "advocacy"]
+    assert engagement_of([50.0, 50.0, 50.0], [5, 5, 5], groups, 5) == 10.0
+    # Four people answered the involvement items: no score, rather than one resting on them.
+    assert engagement_of([50.0, 40.0, 50.0], [5, 4, 5], groups, 5) is None
+    assert engagement_of([50.0, 0.0, 50.0], [5, 0, 5], groups) is None

@@ -107,7 +107,8 @@ def test_the_lead_sees_each_team_with_analysis_figures(app, session, client, log
             median_completion_seconds=[s.median_completion_seconds or math.nan
                                        for _, s in history])
         levels[team.slug] = fatigue.level
-        assert {"none": "None", "watch": "Watch", "fatigued": "Fatigued"}[fatigue.level] in row
+        assert {"none": "No sign of fatigue", "watch": "Watch",
+                 "fatigued": "Fatigued"}[fatigue.level] in row
         assert all(reason in row for reason in fatigue.reasons)
     # Falling response rates are flagged as fatigue...
     assert sum(level == "fatigued" for level in levels.values()) >= 3
@@ -274,3 +275,10 @@ def test_the_list_of_ints(app, session, login, riverside):
     page = admin.get("/reports/").get_data(as_text=True)
     assert 'href="/reports/riverside"' in page and 'href="/reports/other-int"' in page
     assert 'href="/reports/icb"' in page
+
+
+def test_reports_are_never_cached(client, login, riverside):
+    login(client, LEAD, DEMO_PASSWORD)
+    page = client.get(f"/reports/{demo.INT_SLUG}")
+    download = client.get(f"/reports/{demo.INT_SLUG}/overview.csv")
+    assert page.headers["Cache-Control"] == download.headers["Cache-Control"] == "no-store"

@@ -16,6 +16,7 @@ from sqlmodel import select
 from analysis.spc import xmr
 from survey_app.models import AuditEvent, Neighbourhood, Team, TeamAction, TeamRebase, Wave
 from survey_app.models import WaveItemSummary as ItemRow
+from survey_app.reports.overview import FATIGUE_LABELS, FATIGUE_TAGS
 from survey_app.services import demo, reports, team_report, waves
 from survey_app.services.clock import LONDON, as_utc, utcnow
 from survey_app.services.demo_patients import DEMO_PASSWORD
@@ -142,9 +143,10 @@ class TestSuppression:
             for c, cell in enumerate(row[1:]):
                 window = [i for i in range(3 * c, 3 * c + 3) if hidden[i] is None]
                 found = [session.get(ItemRow, (series[i].wave_id, item.id)) for i in window]
-                answered = sum(f.answered for f in found if f)
-                if answered < 12:
-                    assert cell.startswith("Hidden: "), (item.id, c, answered)
+                # The mean is over scored answers, so they are what must reach 12.
+                scored = sum(f.scored for f in found if f)
+                if scored < 12:
+                    assert cell.startswith("Hidden: "), (item.id, c, scored)
                     seen_hidden += 1
                 else:
                     mean = sum(f.score_sum for f in found if f) / sum(f.scored for f in found if f)
@@ -152,6 +154,131 @@ class TestSuppression:
                     seen_shown += 1
         assert seen_hidden and seen_shown
         assert 'class="cell cell--hidden"' in html
+
+
+def test_a_heatmap_cell_needs_enough_scored_answers_not_just_answers(demo_int, client,
+                                                                     session, app):
+    # Most of the first group's answers to one question become "Don't know", which has
+    # no score: 24 answered, but the mean would rest on 3 people.
+    team = team_of(session, TEAM)
+    series = reports.team_series(session, team_id=team.id)
+    item = app.extensions["pulse_instruments"]["team-pulse"].pool_items[0]
+    rows = [session.get(ItemRow, (w.wave_id, item.id)) for w in series[:3]]
+    assert sum(row.answered for row in rows) >= 5
+    for row in rows:
+        row.dont_know, row.scored, row.score_sum, row.score_sq_sum = row.answered - 1, 1, 5, 25
+    session.commit()
+    [first_row] = [row for row in table(page(client, demo_int), "table-heatmap")
+                   if row[0] == item.text]
+    assert first_row[1] == "Hidden: too few answers"
+
+
+def heatmap_columns(report) -> dict[str, list]:
+    """Each heatmap column's label and its cells (value and hidden reason), top to bottom."""
+    return {column: [row.cells[c] for row in report.heatmap_rows]
+            for c, column in enumerate(report.heatmap_columns)}
+
+
+def test_heatmap_groups_are_fixed_from_the_first_pulse_so_closing_one_changes_no_column(
+        demo_int, client, session, app, monkeypatch):
+    # Groups that slid with the latest pulse would differ by one pulse from last month's:
+    # compared with this month's, they would give one pulse's answers away.
+    team = team_of(session, TEAM)
+    instrument = app.extensions["pulse_instruments"]["team-pulse"]
+    series = reports.team_series(session, team_id=team.id)
+    labels = [w.label for w in series]
+    assert len(series) == 12
+    later = [session.get(Wave, w.wave_id) for w in series[4:]]
+    closed_at = [wave.closed_at for wave in later]
+    for wave in later:  # as if only the first four pulses had closed
+        wave.closed_at = None
+    session.commit()
+
+    def report():
+        return team_report.team_report(session, team=team, instrument=instrument,
+                                       threshold=5, now=utcnow(), with_comments=False)
+
+    shown: dict[str, list] = {}
+    for count in range(4, 13):
+        if count > 4:  # one more pulse closes
+            later[count - 5].closed_at = closed_at[count - 5]
+            session.commit()
+        current = report()
+        assert current.labels == tuple(labels[:count])
+        columns = heatmap_columns(current)
+        # Complete groups only, counted from the first pulse; the rest wait.
+        assert list(columns) == [f"{labels[k]} to {labels[k + 2]}"
+                                 for k in range(0, count - 2, 3)]
+        assert current.heatmap_waiting == tuple(labels[3 * (count // 3):count])
+        for column, cells in columns.items():
+            assert shown.setdefault(column, cells) == cells, (count, column)
+        if count == 7:
+            html = page(client, demo_int)
+            assert len(header(html, "table-heatmap")) == 1 + 2
+            assert f"{labels[6]} will appear when its group is complete" in html
+    assert len(shown) == 4
+    assert any(cell.value is not None for cells in shown.values() for cell in cells)
+    # Past the most columns drawn, the oldest groups are dropped whole.
+    monkeypatch.setattr(team_report, "MAX_WINDOWS", 2)
+    assert heatmap_columns(report()) == {column: shown[column]
+                                         for column in list(shown)[-2:]}
+
+
+def test_too_few_pulses_for_a_heatmap_group_says_so(app, session, open_wave, hidden_fields,
+                                                    small_team_lead, client):
+    answered_wave(app, session, open_wave, hidden_fields, answers=10, slug="ten")
+    small_team_lead()
+    html = page(client, "test-int", "ten")
+    section = html.split('<section id="heatmap"', 1)[1].split("</section>", 1)[0]
+    assert 'id="table-heatmap"' not in section
+    assert "will appear when its group is complete" in section
+
+
+def test_engagement_needs_enough_scored_answers_in_every_group(demo_int, session, app):
+    instrument = app.extensions["pulse_instruments"]["team-pulse"]
+    items = reports.engagement_items(instrument)
+    threshold = 6
+    hidden_by_a_group = 0
+    for team in session.exec(select(Team)).all():
+        report = team_report.team_report(session, team=team, instrument=instrument,
+                                         threshold=threshold, now=utcnow(),
+                                         with_comments=False)
+        engagement = {m.key: m for m in report.measures}["engagement"]
+        for i, point in enumerate(report.waves):
+            rows = [point.items.get(item_id) for item_id, _ in items]
+            groups: dict[str, int] = {}
+            for row, (_, group) in zip(rows, items, strict=True):
+                groups[group] = groups.get(group, 0) + (row.scored if row else 0)
+            if report.wave_hidden[i] is not None:
+                assert engagement.values[i] is None
+                assert engagement.hidden_reasons[i] == report.wave_hidden[i]
+            elif min(groups.values()) < threshold:
+                assert engagement.values[i] is None
+                assert engagement.hidden_reasons[i] == "too few answers"
+                hidden_by_a_group += 1
+            else:
+                assert engagement.hidden_reasons[i] is None
+                assert engagement.values[i] == reports.engagement_of(
+                    [row.score_sum if row else 0.0 for row in rows],
+                    [row.scored if row else 0 for row in rows], [g for _, g in items])
+    # The demo has shown pulses whose engagement rests on too few answers in a group.
+    assert hidden_by_a_group
+
+
+def test_the_fatigue_judgement_uses_the_overview_s_words(demo_int, client, session):
+    html = page(client, demo_int)
+    series = reports.team_series(session, team_id=team_of(session, TEAM).id)
+    level = reports.fatigue_of(series).level
+    assert (f'<strong class="nhsuk-tag {FATIGUE_TAGS[level]}">{FATIGUE_LABELS[level]}</strong>'
+            in html)
+
+
+def test_comments_need_their_threshold_unless_left_out(app, session):
+    instrument = app.extensions["pulse_instruments"]["team-pulse"]
+    team = Team(name="No one", slug="no-one", neighbourhood_id=0)
+    with pytest.raises(ValueError, match="free_text_threshold"):
+        team_report.team_report(session, team=team, instrument=instrument, threshold=5,
+                                now=utcnow())
 
 
 def test_a_team_hidden_to_protect_another_says_so(demo_int, client, session):
