@@ -21,9 +21,8 @@ from analysis.change import ChangeJudgement
 from analysis.proportions import ProportionInterval, wilson_interval
 from analysis.suppression import TOO_FEW_ANSWERS
 from questionnaires import Instrument
-from survey_app.models import Neighbourhood, Team, TeamAction, Wave
+from survey_app.models import Neighbourhood, Team, TeamAction
 from survey_app.services.actions import latest_action
-from survey_app.services.clock import LONDON, as_utc
 from survey_app.services.reports import (
     HIDDEN_REASONS,
     OpenWaveProgress,
@@ -108,14 +107,14 @@ def _headline(session: Session, neighbourhood: Neighbourhood, team: Team,
         latest = row.waves[-1]
         if row.hidden_reason is None:
             headline = Headline(
-                latest.wave_id, _month(session, latest), None,
+                latest.wave_id, latest.month, None,
                 tuple(ItemFigure(item, _figure(latest, item, threshold))
                       for item in HEADLINE_ITEMS),
                 row.engagement, latest.invited, latest.responded)
         else:
             code = {words: code for code, words in HIDDEN_REASONS.items()}.get(
                 row.hidden_reason, TOO_FEW_ANSWERS)
-            headline = Headline(latest.wave_id, _month(session, latest), code,
+            headline = Headline(latest.wave_id, latest.month, code,
                                 (), None, None, None)
     trend = (trend_sentence(row.change)
              if row.change is not None and headline is not None
@@ -155,9 +154,3 @@ def _figure(wave: WavePoint, item_id: str, threshold: int) -> ProportionInterval
     # Not every respondent answers every question: a question answered by fewer
     # than the threshold is hidden even when the team as a whole is shown.
     return wilson_interval(positive, answered) if answered >= threshold else None
-
-
-def _month(session: Session, wave: WavePoint) -> str:
-    row = session.get(Wave, wave.wave_id)
-    opened = as_utc(row.opens_at) if row is not None else None
-    return f"{opened.astimezone(LONDON):%B %Y}" if opened is not None else wave.label
