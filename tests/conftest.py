@@ -24,7 +24,7 @@ from sqlmodel import Session, SQLModel, select
 from survey_app import create_app
 from survey_app.db import get_engine, make_engine, upgrade
 from survey_app.models import Neighbourhood, Site, StaffMember, Team, TeamMembership, User
-from survey_app.services import accounts, sites, waves
+from survey_app.services import accounts, demo, sites, waves
 from survey_app.services.clock import utcnow
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -272,3 +272,12 @@ def login(hidden_fields: Callable[[bytes], dict[str, str]]) -> Callable[..., Any
         return client.post("/login", data={**fields, "email": email, "password": password})
 
     return sign_in
+
+
+@pytest.fixture
+def riverside(app: Flask, session: Session) -> Neighbourhood:
+    """The demo INT (Riverside), loaded: 4 teams x 12 closed waves, sites, ratings, users."""
+    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
+              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
+    session.commit()
+    return session.exec(select(Neighbourhood).where(Neighbourhood.slug == demo.INT_SLUG)).one()

@@ -14,13 +14,12 @@ from analysis.proportions import wilson_interval
 from survey_app.models import (
     Invitation,
     ItemAnswer,
-    Neighbourhood,
     Team,
     Wave,
     WaveItemSummary,
     WaveSummary,
 )
-from survey_app.services import actions, demo, reports, waves
+from survey_app.services import actions, reports, waves
 from survey_app.services.clock import LONDON, as_utc, local_date, utcnow
 from survey_app.services.team_results import trend_sentence
 
@@ -39,14 +38,6 @@ def _pct(value: float) -> str:
 
 def _day(day) -> str:
     return f"{day.day} {day:%B %Y}"
-
-
-@pytest.fixture
-def riverside(app, session):
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
-    return session.exec(select(Neighbourhood)).one()
 
 
 def _team(session, neighbourhood, slug):

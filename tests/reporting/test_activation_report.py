@@ -23,7 +23,6 @@ from analysis.proportions import wilson_interval
 from survey_app.models import ActivationRating, AuditEvent, Neighbourhood, Site
 from survey_app.services import demo
 from survey_app.services.activation_report import Filters, activation_report
-from survey_app.services.clock import utcnow
 from survey_app.services.demo_patients import DEMO_PASSWORD, GROUP_SITE, STEADY_SITE
 from survey_app.services.instruments import ensure_version
 from tests.conftest import PASSWORD
@@ -31,14 +30,6 @@ from tests.conftest import PASSWORD
 LEAD = f"lead@{demo.EMAIL_DOMAIN}"
 ADMIN = f"admin@{demo.EMAIL_DOMAIN}"
 PAGE = f"/reports/{demo.INT_SLUG}/activation"
-
-
-@pytest.fixture
-def riverside(app, session):
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
-    return session.exec(select(Neighbourhood).where(Neighbourhood.slug == demo.INT_SLUG)).one()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from analysis.engagement import engagement_from_totals
 from analysis.proportions import wilson_interval
 from survey_app.models import (
     AuditEvent,
-    Neighbourhood,
     Team,
     User,
     Wave,
@@ -26,14 +25,6 @@ from survey_app.services.clock import utcnow
 from survey_app.services.demo_patients import DEMO_PASSWORD
 
 ADMIN = "admin@riverside-int.example"
-
-
-@pytest.fixture
-def riverside(app, session):
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
-    return session.exec(select(Neighbourhood).where(Neighbourhood.slug == demo.INT_SLUG)).one()
 
 
 def int_row(page: str, slug: str) -> str:

@@ -36,14 +36,6 @@ from survey_app.services.demo_patients import DEMO_PASSWORD
 LEAD = "lead@riverside-int.example"
 
 
-@pytest.fixture
-def riverside(app, session):
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
-    return session.exec(select(Neighbourhood).where(Neighbourhood.slug == demo.INT_SLUG)).one()
-
-
 def closed_waves(session, team):
     return session.exec(select(Wave, WaveSummary)
                         .join(WaveSummary, col(WaveSummary.wave_id) == col(Wave.id))
