@@ -5,20 +5,42 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PULSE_PORT ?= 5000
 PYTEST_ARGS ?=
+# Two workers on the 2-core machines this runs on; `make test PYTEST_WORKERS=0` runs
+# in one process (for a debugger, or -x).
+PYTEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --durations=15
+POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export PULSE_PORT
 
-.PHONY: run test install lint typecheck test-deps chromium pdf-libs poppler css bench clean
+.PHONY: run test test-postgres install lock upgrade lint typecheck test-deps chromium pdf-libs poppler css bench clean
+
+LOCK := requirements.lock
+# pip-compile's options for the lock: every Python dependency, runtime and test, at an
+# exact version with its hashes (pip and setuptools included, so --require-hashes holds).
+COMPILE := $(PY) -m piptools compile --quiet --generate-hashes --allow-unsafe --all-extras \
+	--strip-extras --no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 
 $(PY):
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
-# Re-install whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test]'
+# Install exactly what the lock names (nothing is resolved here), then the project
+# itself without its dependencies and without a build environment (setuptools is in
+# the lock), so an upstream release can never change what runs.
+$(VENV)/.installed: $(LOCK) | $(PY)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+## make lock: re-write requirements.lock from pyproject.toml's ranges, keeping every pin
+## that is still in range (run after editing the dependencies in pyproject.toml).
+lock: install
+	$(COMPILE)
+
+## make upgrade: move every pin to the newest release within pyproject.toml's ranges.
+upgrade: install
+	$(COMPILE) --upgrade
 
 ## make run: migrate the SQLite database, load the demo INT if empty, print links, then
 ## serve the web app and run the scheduler beside it (Ctrl-C stops both).
@@ -32,9 +54,14 @@ run: install pdf-libs
 			--log-level warning wsgi:app
 
 ## make test: install what the suite needs (npm packages, Debian's chromium, the PDF
-## libraries and poppler), then run it.
+## libraries and poppler), lint and type-check, then run the whole suite on SQLite.
 test: install test-deps lint typecheck
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+## make test-postgres: every test that reaches the database through SQL, again on
+## PostgreSQL (one database per worker beside POSTGRES_TEST_URL's); CI's second pass.
+test-postgres: install test-deps
+	PULSE_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) -m "db and not page_only" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check survey_app analysis questionnaires tests bench wsgi.py

@@ -30,6 +30,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # the file and field named, instead of failing on the first pulse page.
     app.extensions["pulse_instruments"] = load_all(Path(app.config["PULSE_QUESTIONNAIRES"]))
 
+    # Production-strength password hashing everywhere but the test suite.
+    from survey_app.services.accounts import use_password_hash_profile
+    use_password_hash_profile("cheapest" if app.config["TESTING"] else "strong")
+
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

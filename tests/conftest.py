@@ -11,13 +11,15 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import inspect, text
+from sqlalchemy import Integer, inspect, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
@@ -40,7 +42,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """This process's database: a SQLite file of its own, or, under pytest-xdist on
+    PostgreSQL, a database per worker beside the one named (``test`` -> ``test_gw0``)."""
     url = os.environ.get("PULSE_TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'pulse-test.sqlite3'}"
@@ -48,6 +52,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+            if worker_id != "master":
+                url = _worker_database(connection, make_url(url), worker_id)
     except OperationalError as error:
         if IN_CI:
             pytest.fail(f"test database unreachable under CI: {error}")
@@ -55,6 +61,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     finally:
         engine.dispose()
     return url
+
+
+def _worker_database(connection: Any, url: URL, worker_id: str) -> str:
+    name = f"{url.database}_{worker_id}"
+    if connection.dialect.name != "postgresql":
+        raise pytest.UsageError("run the suite in parallel on SQLite or PostgreSQL only")
+    exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                {"name": name}).first()
+    connection.commit()  # CREATE DATABASE runs outside any transaction
+    if not exists:
+        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+        autocommit.execute(text(f'CREATE DATABASE "{name}"'))
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def _test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
@@ -274,10 +293,83 @@ def login(hidden_fields: Callable[[bytes], dict[str, str]]) -> Callable[..., Any
     return sign_in
 
 
+# The demo INT is built once per test run (per worker) and kept as a snapshot: a copy of
+# every table in a schema of its own, "demo_snapshot" (an attached SQLite file, or a
+# PostgreSQL schema beside the tables). Each test that asks for it gets the rows copied
+# back in (milliseconds, where demo.load takes seconds), and the app fixture empties
+# them afterwards like any other test's rows.
+SNAPSHOT = "demo_snapshot"
+
+
+def _tables() -> list[str]:
+    return [table.name for table in SQLModel.metadata.sorted_tables]
+
+
+def _columns(table: str) -> str:
+    return ", ".join(f'"{c.name}"' for c in SQLModel.metadata.tables[table].columns)
+
+
+@contextmanager
+def _with_snapshot(engine: Any, snapshot_file: str) -> Iterator[Any]:
+    """A connection that sees the snapshot schema; what it does is committed at the end."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # outside any transaction, as SQLite requires of ATTACH and DETACH
+            connection.execute(text(f"ATTACH DATABASE :path AS {SNAPSHOT}"),
+                               {"path": snapshot_file})
+            connection.commit()
+        yield connection
+        connection.commit()
+        if sqlite:
+            connection.execute(text(f"DETACH DATABASE {SNAPSHOT}"))
+            connection.commit()
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Load the demo INT once, copy it into the snapshot schema, leave the tables empty."""
+    snapshot_file = str(tmp_path_factory.mktemp("demo") / "snapshot.sqlite3")
+    app = create_app(_test_config(migrated_database))
+    engine = get_engine(app)
+    with Session(engine) as session:
+        demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
+                  pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
+        session.commit()
+    with _with_snapshot(engine, snapshot_file) as connection:
+        if connection.dialect.name != "sqlite":
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {SNAPSHOT} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {SNAPSHOT}"))
+        for table in _tables():
+            connection.execute(text(
+                f'CREATE TABLE {SNAPSHOT}."{table}" AS SELECT {_columns(table)} FROM "{table}"'))
+    _empty_tables(app)
+    engine.dispose()
+    return snapshot_file
+
+
+def _restore_snapshot(app: Flask, snapshot_file: str) -> None:
+    with _with_snapshot(get_engine(app), snapshot_file) as connection:
+        for table in _tables():  # parents first, so every foreign key holds as rows land
+            columns = _columns(table)
+            connection.execute(text(
+                f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM {SNAPSHOT}."{table}"'))
+        if connection.dialect.name == "postgresql":
+            # Rows came in with their ids: move each id sequence past them.
+            for table in _tables():
+                id_column = SQLModel.metadata.tables[table].columns.get("id")
+                if id_column is not None and isinstance(id_column.type, Integer):
+                    connection.execute(text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                        f'COALESCE(MAX(id), 0) + 1, false) FROM "{table}"'))
+
+
 @pytest.fixture
-def riverside(app: Flask, session: Session) -> Neighbourhood:
+def riverside(app: Flask, session: Session, demo_snapshot: str) -> Neighbourhood:
     """The demo INT (Riverside), loaded: 4 teams x 12 closed waves, sites, ratings, users."""
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
+    if app.config["PULSE_PSEUDONYM_KEY"] == PSEUDONYM_KEY:
+        _restore_snapshot(app, demo_snapshot)
+    else:  # the snapshot's patient pseudonyms are keyed with the suite's usual key
+        demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
+                  pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
+        session.commit()
     return session.exec(select(Neighbourhood).where(Neighbourhood.slug == demo.INT_SLUG)).one()

@@ -5,17 +5,49 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, delete, select
 
 from survey_app.models import ROLES, Neighbourhood, Site, User, UserNeighbourhood, UserSite
 
 MIN_PASSWORD_LENGTH = 12
-_hasher = PasswordHasher()
+# "strong" is argon2-cffi's default, RFC 9106's low-memory choice (argon2id, t=3, 64 MiB,
+# p=4): what every running Pulse uses. "cheapest" exists only so a test suite that signs
+# in hundreds of times is not dominated by hashing; the app picks it under TESTING alone.
+PASSWORD_HASH_PROFILES = {
+    "strong": profiles.RFC_9106_LOW_MEMORY,
+    "cheapest": profiles.CHEAPEST,
+}
+_profile = "strong"
+_hasher = PasswordHasher.from_parameters(PASSWORD_HASH_PROFILES[_profile])
 # Verifying against this when the email is unknown keeps the time the same,
 # so response times do not reveal which emails have accounts.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def use_password_hash_profile(name: str) -> None:
+    """Hash (and re-hash at sign-in) with the named profile from now on, in this process.
+
+    A stored hash carries its own parameters, so hashes of either profile still verify;
+    one made with other parameters is re-hashed with these at its next sign-in.
+    """
+    global _profile, _hasher, _DUMMY_HASH
+    if name == _profile:
+        return
+    _profile = name
+    _hasher = PasswordHasher.from_parameters(PASSWORD_HASH_PROFILES[name])
+    _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def password_hash_profile() -> str:
+    """The name of the profile new hashes are made with."""
+    return _profile
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash to store for ``password``, with the current profile's cost."""
+    return _hasher.hash(password)
 
 
 class AccountError(ValueError):
@@ -48,7 +80,7 @@ def create_user(session: Session, *, email: str, password: str, role: str, now: 
     check_password_rules(password)
     if session.exec(select(User).where(User.email == email)).first() is not None:
         raise AccountError(f"There is already a user {email}", field="email")
-    user = User(email=email, password_hash=_hasher.hash(password), role=role, created_at=now)
+    user = User(email=email, password_hash=hash_password(password), role=role, created_at=now)
     session.add(user)
     session.flush()
     set_scopes(session, user=user, neighbourhood_slugs=neighbourhood_slugs, site_codes=site_codes)
@@ -113,7 +145,7 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     if not _verify(user.password_hash, password):
         return None
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+        user.password_hash = hash_password(password)
         session.add(user)
     return user
 
@@ -128,7 +160,7 @@ def change_password(session: Session, *, user: User, current: str, new: str) -> 
 
 def set_password(session: Session, *, user: User, password: str) -> None:
     check_password_rules(password)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = hash_password(password)
     user.session_version += 1  # signs out every other session of this user
     session.add(user)
 

@@ -45,6 +45,43 @@ def test_secure_cookies_outside_development(tmp_path):
     assert settings["SESSION_COOKIE_SECURE"] is True
 
 
+def test_production_hashes_passwords_at_full_strength(tmp_path, monkeypatch):
+    from survey_app import create_app
+    from survey_app.services import accounts
+
+    monkeypatch.setenv("PULSE_ENV", "production")
+    monkeypatch.setenv("PULSE_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("PULSE_DATABASE_URL", f"sqlite:///{tmp_path / 'production.sqlite3'}")
+    try:
+        production = create_app()
+        assert not production.testing
+        assert accounts.password_hash_profile() == "strong"
+        # RFC 9106's low-memory argon2id: 64 MiB, 3 passes, 4 lanes.
+        assert accounts.hash_password(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    finally:
+        accounts.use_password_hash_profile("cheapest")
+
+
+def test_the_suite_alone_hashes_cheaply(app):
+    from survey_app.services import accounts
+
+    assert app.testing and accounts.password_hash_profile() == "cheapest"
+    assert accounts.hash_password(PASSWORD).startswith("$argon2id$v=19$m=8,t=1,p=1$")
+
+
+def test_a_cheap_hash_is_made_strong_at_the_next_sign_in(session, make_user):
+    from survey_app.services import accounts
+
+    user = make_user("admin")
+    assert user.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    accounts.use_password_hash_profile("strong")
+    try:
+        assert accounts.authenticate(session, email=user.email, password=PASSWORD) == user
+        assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    finally:
+        accounts.use_password_hash_profile("cheapest")
+
+
 def test_a_wrong_password_is_refused_without_saying_which_part(client, people, login):
     result = login(client, "admin@example.test", password="wrong password here")
     assert result.status_code == 400

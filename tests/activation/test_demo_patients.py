@@ -9,8 +9,6 @@ from sqlmodel import col, select
 
 from analysis.activation import paired_activation_change
 from survey_app.models import ActivationRating, Site, User
-from survey_app.services import demo
-from survey_app.services.clock import utcnow
 from survey_app.services.demo_patients import GROUP_SITE, STEADY_SITE
 
 
@@ -38,10 +36,7 @@ def _paired(first, second):
                                     earlier=0, later=1)
 
 
-def test_demo_tells_a_real_rise_apart_from_regression_to_the_mean(app, session):
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
+def test_demo_tells_a_real_rise_apart_from_regression_to_the_mean(app, session, riverside):
     hub_first, hub_second = _ratings_by_half(session, GROUP_SITE)
     steady_first, steady_second = _ratings_by_half(session, STEADY_SITE)
 

@@ -112,15 +112,29 @@ class TestAssessFatigue:
         assert_allclose(rate.statistic, -math.sqrt(8.024316109422514), rtol=1e-10)
         assert_allclose(rate.p_value, special.ndtr(-math.sqrt(8.024316109422514)), rtol=1e-10)
         assert_allclose(a.dispersion, 0.356145036996097, rtol=1e-10)
-        # With equal invitations the fitted line is ordinary least squares.
-        slope, intercept = np.polyfit(np.arange(8), np.array(responded) / 30, 1)
-        assert_allclose([rate.start, rate.end], [intercept, intercept + 7 * slope])
-        assert_allclose(a.response_rate_drop, -7 * slope)
-        assert a.reasons[0] == (
-            f"Response rate fell from {intercept:.0%} to {intercept + 7 * slope:.0%} "
-            f"over 8 waves (trend p = {rate.p_value:.3f})."
-        )
+        # With equal invitations the fitted line is ordinary least squares, by hand:
+        # x = 0..7 (mean 3.5, Sxx = 42), y = responded / 30 (sum 141/30 = 4.7, mean
+        # 0.5875), Sxy = 444/30 - 3.5 * 4.7 = -1.65, slope = -1.65/42, intercept =
+        # 0.5875 + 3.5 * 1.65/42 = 0.725, end = 0.725 - 7 * 1.65/42 = 0.45.
+        assert_allclose([rate.start, rate.end], [0.725, 0.45], atol=1e-12)
+        assert_allclose(a.response_rate_drop, 0.275, atol=1e-12)
+        # 0.725 is a rounding edge (72% or 73% by the last bit), so the sentence is
+        # checked on the next test's data; here only its shape and the end.
+        assert a.reasons[0].startswith("Response rate fell from ")
+        assert a.reasons[0].endswith(" to 45% over 8 waves (trend p = 0.002).")
         assert a.alpha_per_indicator == 0.05 / 5  # Bonferroni over the five indicators
+
+    def test_falling_response_rate_is_said_in_whole_percentages(self) -> None:
+        # y = responded / 30: mean 148/240, Sxy = 454/30 - 3.5 * 148/30 = -6.4/3, slope
+        # = -6.4/126, start = 148/240 + 3.5 * 6.4/126 = 143/180 (79.4%), end = 143/180
+        # - 7 * 6.4/126 = 79/180 (43.9%): neither near a rounding edge.
+        a = assess_fatigue([24, 22, 21, 19, 18, 16, 15, 13], [30] * 8)
+        rate = a.trends[0]
+        assert_allclose([rate.start, rate.end], [143 / 180, 79 / 180], atol=1e-12)
+        assert rate.p_value < 0.001 and a.level == "fatigued"
+        assert a.reasons[0] == (
+            "Response rate fell from 79% to 44% over 8 waves (trend p < 0.001)."
+        )
 
     def test_overdispersed_rates_are_not_a_trend(self) -> None:
         # The zigzag has a binomial trend p of 0.0008, but the waves scatter
@@ -147,9 +161,11 @@ class TestAssessFatigue:
         )
         assert_allclose([blank.start, blank.end], [intercept, intercept + 7 * slope])
         assert a.level == "watch"
+        # The fitted rates are 4.2% and 18.5%, well clear of a rounding edge.
+        assert_allclose([blank.start, blank.end], [0.04166, 0.18537], atol=1e-5)
         assert a.reasons == (
-            f"Items left blank rose from {intercept:.0%} to {intercept + 7 * slope:.0%} of "
-            "those shown over 8 waves (trend p < 0.001).",
+            "Items left blank rose from 4% to 19% of those shown over 8 waves "
+            "(trend p < 0.001).",
         )
 
     def test_free_text_trend_matches_r(self) -> None:
@@ -161,9 +177,12 @@ class TestAssessFatigue:
         slope, intercept = np.polyfit(np.arange(8), LENGTHS, 1)
         assert_allclose([text.start, text.end], [intercept, intercept + 7 * slope])
         assert a.level == "watch"
+        # By hand: mean 103.375, Sxy = -208.5, slope = -208.5/42, start 103.375 + 3.5 *
+        # 208.5/42 = 120.75, end 120.75 - 7 * 208.5/42 = 86.0.
+        assert_allclose([text.start, text.end], [120.75, 86.0], atol=1e-9)
         assert a.reasons[0] == (
-            f"Free-text comments shortened from about {intercept:.0f} to "
-            f"{intercept + 7 * slope:.0f} characters over 8 waves (trend p < 0.001)."
+            "Free-text comments shortened from about 121 to 86 characters over 8 waves "
+            "(trend p < 0.001)."
         )
 
     def test_faster_completion_is_an_indicator(self) -> None:
@@ -183,9 +202,11 @@ class TestAssessFatigue:
         assert_allclose(time.p_value, stats.t.cdf(t, 6), rtol=1e-8)
         assert_allclose([time.start, time.end], [intercept, intercept + 7 * slope])
         assert time.worsening and a.level == "watch"
+        # The line runs from 301.08 to 218.42 seconds: no rounding edge.
+        assert_allclose([intercept, intercept + 7 * slope], [301.0833, 218.4167], atol=1e-4)
         assert a.reasons[0] == (
-            f"Median completion time fell from about {intercept:.0f} to "
-            f"{intercept + 7 * slope:.0f} seconds over 8 waves (trend {_p(time.p_value)})."
+            "Median completion time fell from about 301 to 218 seconds over 8 waves "
+            f"(trend {_p(time.p_value)})."
         )
         # Slower completion is not a sign of fatigue.
         slower = assess_fatigue(FLAT, [30] * 8, median_completion_seconds=SECONDS[::-1])

@@ -30,10 +30,7 @@ class DemoWorld:
 
 
 @pytest.fixture
-def world(app, session: Session) -> DemoWorld:
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
+def world(app, session: Session, riverside) -> DemoWorld:
 
     def user(name: str) -> User:
         return session.exec(select(User).where(User.email == f"{name}@{demo.EMAIL_DOMAIN}")).one()

@@ -17,7 +17,6 @@ from werkzeug.routing import Rule
 
 from survey_app.models import Neighbourhood, Site, Team, User
 from survey_app.services import demo, demo_patients
-from survey_app.services.clock import utcnow
 
 ROLES = ("anonymous", "recorder", "lead_a", "lead_b", "admin")
 EVERYONE = frozenset(ROLES)
@@ -81,10 +80,7 @@ def app_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(app, session, make_team, make_user):
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
+def world(app, session, make_team, make_user, riverside):
     make_team(slug="community-team", int_slug="other-int")
     lead_b = make_user("lead", email="lead-b@example.test", ints=("other-int",))
     lead_a = session.exec(select(User).where(User.email == f"lead@{demo.EMAIL_DOMAIN}")).one()

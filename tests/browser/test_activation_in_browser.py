@@ -129,6 +129,7 @@ def test_a_clinician_records_in_two_taps_on_a_phone_with_nothing_to_scroll(
     assert _small_targets(page) == []
 
 
+@pytest.mark.page_only
 def test_a_recorder_with_two_sites_and_the_follow_up_fields_still_fits(
         live_server, new_page, make_site, make_user, session, axe_violations, screenshot):
     make_site("RMP")
@@ -190,6 +191,7 @@ def _enrol(page: Any, live_server: str, *, ask_experience: bool) -> None:
     page.wait_for_url(live_server + "/kiosk")
 
 
+@pytest.mark.page_only
 def test_the_kiosk_asks_full_screen_resets_itself_and_never_shows_an_answer(
         live_server, new_page, make_site, make_user, session, axe_violations, screenshot):
     make_site("RMP")
@@ -253,6 +255,7 @@ def test_the_kiosk_asks_full_screen_resets_itself_and_never_shows_an_answer(
     assert len(_ratings(session)) == 1
 
 
+@pytest.mark.page_only
 def test_kiosk_pages_reset_without_a_timed_meta_refresh(live_server, new_page, make_site,
                                                         make_user, axe_violations):
     make_site("RMP")
@@ -276,6 +279,7 @@ def _assert_no_previous_answer(page: Any) -> None:
     assert page.evaluate("document.activeElement === document.body"), "a button kept focus"
 
 
+@pytest.mark.page_only
 def test_the_kiosk_without_javascript_has_a_next_patient_button(
         live_server, new_page, make_site, make_user, session):
     make_site("RMP")
@@ -330,6 +334,7 @@ def test_a_patient_answers_by_qr_code_once_a_day(
     assert len(_ratings(session)) == 1
 
 
+@pytest.mark.page_only
 def test_the_easy_read_qr_page_shows_pictures_and_easy_words(
         live_server, new_page, make_site, session, axe_violations, screenshot):
     make_site("RMP")
@@ -352,6 +357,7 @@ def test_the_easy_read_qr_page_shows_pictures_and_easy_words(
     assert (rating.rating, rating.channel, rating.easy_read) == (1, "qr", True)
 
 
+@pytest.mark.page_only
 def test_the_poster_passes_axe(live_server, new_page, make_site, make_user, axe_violations,
                                screenshot):
     make_site("RMP")

@@ -42,6 +42,7 @@ def _assert_axe_clean(page: Any, axe_violations: Any) -> None:
     assert violations == [], f"{page.url}: {violations}"
 
 
+@pytest.mark.page_only
 def test_the_schedules_page_shows_the_burden_and_errors_accessibly(
         admin_page, live_server, make_team, session, axe_violations, screenshot):
     make_team(slug="district-nursing", size=0)
@@ -80,6 +81,7 @@ def test_the_schedules_page_shows_the_burden_and_errors_accessibly(
     _assert_axe_clean(page, axe_violations)
 
 
+@pytest.mark.page_only
 def test_the_schedules_page_has_nothing_wider_than_a_phone(admin_page, live_server, new_page,
                                                           make_team, axe_violations):
     make_team(slug="district-nursing", size=0)
@@ -90,6 +92,7 @@ def test_the_schedules_page_has_nothing_wider_than_a_phone(admin_page, live_serv
     _assert_axe_clean(page, axe_violations)
 
 
+@pytest.mark.page_only
 def test_the_roster_page_lists_problems_accessibly(admin_page, live_server, make_team, session,
                                                    axe_violations, screenshot, tmp_path):
     make_team(slug="district-nursing", size=0)
@@ -111,6 +114,7 @@ def test_the_roster_page_lists_problems_accessibly(admin_page, live_server, make
     assert session.exec(select(StaffMember)).all() == []
 
 
+@pytest.mark.page_only
 def test_the_outbox_and_messages_pages_pass_axe(admin_page, live_server, open_wave, session,
                                                 axe_violations, screenshot):
     wave = open_wave(size=3)

@@ -35,6 +35,7 @@ def test_a_person_answers_on_a_phone(live_server, new_page, open_wave, session, 
                        "one_thing_better": "Joint huddles"}
 
 
+@pytest.mark.page_only
 def test_answer_options_are_big_enough_to_tap(live_server, new_page, open_wave):
     page = new_page(360, 640)
     page.goto(live_server + open_wave().urls[0])
@@ -45,6 +46,7 @@ def test_answer_options_are_big_enough_to_tap(live_server, new_page, open_wave):
         assert box["height"] >= 44, box
 
 
+@pytest.mark.page_only
 def test_pulse_error_and_thank_you_pages_pass_axe(live_server, new_page, open_wave,
                                                   axe_violations, screenshot, session):
     wave = open_wave()
@@ -75,6 +77,7 @@ def test_pulse_error_and_thank_you_pages_pass_axe(live_server, new_page, open_wa
     assert axe_violations(page) == []
 
 
+@pytest.mark.page_only
 def test_code_entry_page_passes_axe_and_shows_errors(live_server, new_page, open_wave,
                                                      axe_violations):
     open_wave()

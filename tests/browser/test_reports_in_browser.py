@@ -20,13 +20,6 @@ PHONE = (360, 640)
 LEAD = f"lead@{demo.EMAIL_DOMAIN}"
 
 
-@pytest.fixture
-def demo_int(app, session) -> None:
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
-
-
 def _sign_in(page: Any, live_server: str) -> None:
     page.goto(live_server + "/login")
     page.get_by_label("Email address").fill(LEAD)
@@ -40,7 +33,7 @@ def _assert_axe_clean(page: Any, axe_violations: Any) -> None:
     assert violations == [], f"{page.url}: {violations}"
 
 
-def test_a_lead_reads_the_overview_and_logs_an_action(demo_int, live_server, new_page,
+def test_a_lead_reads_the_overview_and_logs_an_action(riverside, live_server, new_page,
                                                       axe_violations, screenshot):
     page = new_page(*DESKTOP)
     _sign_in(page, live_server)
@@ -68,7 +61,8 @@ def test_a_lead_reads_the_overview_and_logs_an_action(demo_int, live_server, new
     _assert_axe_clean(page, axe_violations)
 
 
-def test_report_pages_read_on_a_phone(demo_int, live_server, new_page, axe_violations,
+@pytest.mark.page_only
+def test_report_pages_read_on_a_phone(riverside, live_server, new_page, axe_violations,
                                       screenshot):
     page = new_page(*PHONE)
     _sign_in(page, live_server)

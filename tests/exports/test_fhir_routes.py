@@ -15,7 +15,6 @@ from sqlmodel import col, func, select
 
 from survey_app.models import ActivationRating, AuditEvent, QuestionnaireVersion, Site
 from survey_app.services import demo
-from survey_app.services.clock import utcnow
 from survey_app.services.demo_patients import DEMO_PASSWORD
 
 BUNDLE = f"/reports/{demo.INT_SLUG}/activation/fhir/bundle.json"
@@ -25,13 +24,6 @@ LEAD = f"lead@{demo.EMAIL_DOMAIN}"
 # A standalone run of 10 digits, optionally spaced 3-3-4 like an NHS number (as in
 # tests/exports/test_fhir.py); word boundaries keep the hex pseudonyms out of it.
 NHS_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{3}[ -]?\d{3}[ -]?\d{4}(?![0-9A-Za-z])")
-
-
-@pytest.fixture
-def riverside(app, session):
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from survey_app.models import (
 from survey_app.services import actions, reports, waves
 from survey_app.services.clock import LONDON, as_utc, local_date, utcnow
 from survey_app.services.team_results import trend_sentence
+from tests.figures import shows
 
 ENGAGEMENT_GROUPS = ("motivation", "involvement", "advocacy")
 
@@ -75,7 +76,8 @@ def test_the_headline_is_analysis_on_the_latest_closed_wave(app, session, client
     month = f"{as_utc(wave.opens_at).astimezone(LONDON):%B %Y}"
     assert f"Results of the {month} pulse" in text
     rate = summary.responded / summary.invited
-    assert f"{summary.responded} of {summary.invited} people answered ({_pct(rate)})" in text
+    assert shows(text, rate, ".0%",
+                 f"{summary.responded} of {summary.invited} people answered ({{}})")
     for item_id in ("recommend_work", "recommend_care"):
         interval = wilson_interval(items[item_id].positive, items[item_id].answered)
         assert (f"{_pct(interval.estimate)} Said likely or extremely likely, of "

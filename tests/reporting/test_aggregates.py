@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from survey_app.models import Wave, WaveChoiceCount, WaveItemSummary, WaveSummary
-from survey_app.services import demo, waves
+from survey_app.services import waves
 from survey_app.services.clock import utcnow
 
 ANSWERS = [
@@ -44,10 +44,7 @@ def test_closing_a_wave_summarises_it(client, session, open_wave, hidden_fields)
     assert counts[("recommend_care", "dont_know")] == 1
 
 
-def test_the_demo_s_closed_waves_are_summarised(app, session):
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
+def test_the_demo_s_closed_waves_are_summarised(app, session, riverside):
     summaries = session.exec(select(WaveSummary)).all()
     assert len(summaries) == 48
     assert all(0 < s.responded <= s.invited for s in summaries)

@@ -23,6 +23,7 @@ from survey_app.models import (
 from survey_app.services import demo, reports, waves
 from survey_app.services.clock import utcnow
 from survey_app.services.demo_patients import DEMO_PASSWORD
+from tests.figures import shows
 
 ADMIN = "admin@riverside-int.example"
 
@@ -63,7 +64,8 @@ def test_the_admin_sees_each_int_pooled_with_analysis(app, session, client, logi
                 in row)
     responded = sum(summary.responded for summary, _ in latest)
     invited = sum(summary.invited for summary, _ in latest)
-    assert f"{100 * responded / invited:.0f}%" in row and f"{responded} of {invited}" in row
+    assert shows(row, 100 * responded / invited, ".0f", "{}%")
+    assert f"{responded} of {invited}" in row
     instrument = app.extensions["pulse_instruments"]["team-pulse"]
     engaged = [i for i in instrument.items if i.group in ("motivation", "involvement",
                                                           "advocacy")]

@@ -6,15 +6,12 @@ from sqlmodel import select
 
 from analysis.proportions import wilson_interval
 from survey_app.models import Neighbourhood
-from survey_app.services import demo, reports
+from survey_app.services import reports
 from survey_app.services.clock import utcnow
 
 
-def test_the_demo_overview_tells_the_story(app, session):
+def test_the_demo_overview_tells_the_story(app, session, riverside):
     instruments = app.extensions["pulse_instruments"]
-    demo.load(session, now=utcnow(), instruments=instruments,
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
     neighbourhood = session.exec(select(Neighbourhood)).one()
     rows = {row.team.slug: row for row in reports.int_overview(
         session, neighbourhood=neighbourhood, instrument=instruments["team-pulse"],
@@ -54,13 +51,10 @@ def test_a_team_below_the_threshold_shows_no_figures(app, session, open_wave, cl
     assert row.recommend_work is None and row.engagement is None and row.change is None
 
 
-def test_the_demo_s_leads_have_logged_what_they_did(app, session):
+def test_the_demo_s_leads_have_logged_what_they_did(app, session, riverside):
     from survey_app.models import Team
     from survey_app.services.actions import latest_action, list_actions
 
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
     nursing = session.exec(select(Team).where(Team.slug == "district-nursing")).one()
     actions = list_actions(session, team_id=nursing.id)
     assert [a.stage for a in actions] == ["Plan", "Do", "Study"]
@@ -68,16 +62,13 @@ def test_the_demo_s_leads_have_logged_what_they_did(app, session):
     assert all(a.taken_on <= utcnow().date() for a in actions)
 
 
-def test_every_page_hides_the_same_waves(app, session):
+def test_every_page_hides_the_same_waves(app, session, riverside):
     """The overview's hidden teams are exactly those whose latest wave the team page
     hides: one rule (reports.wave_hidden_codes) for both, at a threshold that bites."""
     from survey_app.models import Team
     from survey_app.services.team_report import wave_hidden_reasons
 
     instruments = app.extensions["pulse_instruments"]
-    demo.load(session, now=utcnow(), instruments=instruments,
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
     neighbourhood = session.exec(select(Neighbourhood)).one()
     threshold = 12  # several demo waves have fewer answers than this
     rows = reports.int_overview(session, neighbourhood=neighbourhood,
@@ -92,13 +83,10 @@ def test_every_page_hides_the_same_waves(app, session):
     assert hidden_somewhere > 0  # the comparison above was not vacuous
 
 
-def test_the_change_verdict_leaves_hidden_waves_out(app, session):
+def test_the_change_verdict_leaves_hidden_waves_out(app, session, riverside):
     from survey_app.services.reports import wave_hidden_codes
 
     instruments = app.extensions["pulse_instruments"]
-    demo.load(session, now=utcnow(), instruments=instruments,
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
     neighbourhood = session.exec(select(Neighbourhood)).one()
     threshold = 12
     codes = wave_hidden_codes(session, threshold=threshold, neighbourhood_id=neighbourhood.id)

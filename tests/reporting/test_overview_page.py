@@ -32,6 +32,7 @@ from survey_app.models import (
 from survey_app.services import demo, waves
 from survey_app.services.clock import utcnow
 from survey_app.services.demo_patients import DEMO_PASSWORD
+from tests.figures import shows
 
 LEAD = "lead@riverside-int.example"
 
@@ -86,7 +87,7 @@ def test_the_lead_sees_each_team_with_analysis_figures(app, session, client, log
             [i.group for i in engaged]).score
         assert f">{score:.1f}<" in team_row(page, team.slug).replace(" ", "")
         rate = latest.responded / latest.invited
-        assert f"{100 * rate:.0f}%" in row
+        assert shows(row, 100 * rate, ".0f", "{}%")
         assert f"{latest.responded} of {latest.invited} invited" in row
         # Fatigue from every closed wave's counts, with its reasons written out.
         shown = [sum(r.shown for r in item_rows(session, w.id).values()) for w, _ in history]

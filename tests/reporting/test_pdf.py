@@ -25,7 +25,6 @@ from survey_app.charts import xmr_chart_svg
 from survey_app.models import AuditEvent, Neighbourhood
 from survey_app.reports import render_report
 from survey_app.reports.pdf import FetchRefused, pdf_response, static_only_fetcher
-from survey_app.services import demo
 from survey_app.services.clock import LONDON, utcnow
 from survey_app.services.demo_patients import DEMO_PASSWORD
 from tests.conftest import IN_CI
@@ -234,10 +233,8 @@ def test_the_fetcher_serves_static_files_and_refuses_everything_else(app, no_net
 
 
 @pytest.fixture
-def demo_lead(app, session, client, login):
-    demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
-    session.commit()
+def lead_signed_in(session, client, login, riverside):
+    """The demo INT loaded and its lead signed in; returns the INT's slug."""
     slug = session.exec(select(Neighbourhood.slug)).one()
     assert login(client, "lead@riverside-int.example", DEMO_PASSWORD).status_code == 302
     return slug
@@ -247,9 +244,9 @@ def demo_lead(app, session, client, login):
     ("/reports/{int}", "District nursing"),
     ("/reports/{int}/teams/district-nursing", "District nursing"),
 ])
-def test_the_real_reports_print_as_a4_pdfs(demo_lead, client, tmp_path, no_network, path,
+def test_the_real_reports_print_as_a4_pdfs(lead_signed_in, client, tmp_path, no_network, path,
                                            heading):
-    response = client.get(path.format(int=demo_lead) + "?format=pdf")
+    response = client.get(path.format(int=lead_signed_in) + "?format=pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pages = _pages(response.data, tmp_path)
     assert pages
