@@ -26,12 +26,12 @@ from sqlmodel import Session, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from survey_app import create_app  # noqa: E402
-from survey_app.channels.outbox import OutboxChannel  # noqa: E402
-from survey_app.channels.routing import Channels  # noqa: E402
-from survey_app.db import get_engine, upgrade  # noqa: E402
+from survey_app.core.db import get_engine, upgrade  # noqa: E402
 from survey_app.models import Neighbourhood, StaffMember, Team, TeamMembership  # noqa: E402
-from survey_app.services import programme, schedules  # noqa: E402
-from survey_app.services.dispatch import dispatch  # noqa: E402
+from survey_app.scheduling import schedules, tick  # noqa: E402
+from survey_app.scheduling.channels.outbox import OutboxChannel  # noqa: E402
+from survey_app.scheduling.channels.routing import Channels  # noqa: E402
+from survey_app.scheduling.dispatch import dispatch  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -66,12 +66,12 @@ def measure(app, size: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
         build(session, size)
     outbox = OutboxChannel(lambda message: None)
     channels = Channels(outbox=outbox)
-    links = programme.LinkSettings("https://pulse.example", "bench-secret-key-" + "x" * 32)
+    links = tick.LinkSettings("https://pulse.example", "bench-secret-key-" + "x" * 32)
     instrument = app.extensions["pulse_instruments"]["team-pulse"]
     tracemalloc.start()
     with Session(engine, expire_on_commit=False) as session:
         started = time.perf_counter()
-        programme.open_due_waves(session, now=NOW, instrument=instrument, channels=channels,
+        tick.open_due_waves(session, now=NOW, instrument=instrument, channels=channels,
                                  links=links)
         opened = time.perf_counter() - started
         _, open_peak = tracemalloc.get_traced_memory()

@@ -23,10 +23,13 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from survey_app import create_app  # noqa: E402
-from survey_app.db import get_session, upgrade  # noqa: E402
-from survey_app.services import demo, waves  # noqa: E402
-from survey_app.services.clock import utcnow  # noqa: E402
+from survey_app import (
+    create_app,  # noqa: E402
+    demo,  # noqa: E402
+)
+from survey_app.core.clock import utcnow  # noqa: E402
+from survey_app.core.db import get_session, upgrade  # noqa: E402
+from survey_app.pulse import waves  # noqa: E402
 
 TARGET_BYTES = 14 * 1024
 ASSET = re.compile(r'<(?:link[^>]+href|script[^>]+src|img[^>]+src)="([^"]+)"')

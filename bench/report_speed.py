@@ -32,7 +32,9 @@ from sqlmodel import Session, func, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from survey_app import create_app  # noqa: E402
-from survey_app.db import get_engine, upgrade  # noqa: E402
+from survey_app.accounts import users  # noqa: E402
+from survey_app.core.db import get_engine, upgrade  # noqa: E402
+from survey_app.core.instruments import ensure_version  # noqa: E402
 from survey_app.models import (  # noqa: E402
     ActivationRating,
     Invitation,
@@ -44,10 +46,8 @@ from survey_app.models import (  # noqa: E402
     Team,
     Wave,
 )
-from survey_app.services import accounts  # noqa: E402
-from survey_app.services.aggregates import summarise_wave  # noqa: E402
-from survey_app.services.instruments import ensure_version  # noqa: E402
-from survey_app.services.responses import choose_items  # noqa: E402
+from survey_app.pulse.aggregates import summarise_wave  # noqa: E402
+from survey_app.pulse.responses import choose_items  # noqa: E402
 
 INTS, TEAMS_PER_INT, WAVES = 20, 20, 36  # an ICB: 400 teams, 36 waves each
 STAFF_PER_TEAM = 12
@@ -77,7 +77,7 @@ def build(app, answers_wanted: int, rng: random.Random,  # type: ignore[no-untyp
                     bar.update(1)
                 _ratings(session, rng, app, neighbourhood)
                 session.commit()
-        accounts.create_user(session, email="bench-admin@example.test", password=PASSWORD,
+        users.create_user(session, email="bench-admin@example.test", password=PASSWORD,
                              role="admin", now=START)
         session.commit()
 

@@ -20,10 +20,10 @@ from sqlmodel import Session
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from survey_app import create_app  # noqa: E402
-from survey_app.db import get_engine, upgrade  # noqa: E402
+from survey_app.core.db import get_engine, upgrade  # noqa: E402
 from survey_app.models import Neighbourhood, Team  # noqa: E402
-from survey_app.services import roster  # noqa: E402
-from survey_app.services.roster_import import import_roster, known_teams  # noqa: E402
+from survey_app.scheduling import roster  # noqa: E402
+from survey_app.scheduling.roster_import import import_roster, known_teams  # noqa: E402
 
 TEAMS = ("district-nursing", "gp-practice", "social-care", "mental-health")
 HEADER = "Employee Number,Full Name,Work Email,Mobile,Team,Staff Group,Start Date,Leave Date\n"

@@ -13,9 +13,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from the environment, then each part's ``init_app``."""
     from questionnaires import load_all
-    from survey_app import auth, cli, db, errors, logs, security, templating
-    from survey_app.config import load_settings
-    from survey_app.extensions import csrf, limiter
+    from survey_app import cli
+    from survey_app.accounts import access
+    from survey_app.core import db, errors, logs, security, templating
+    from survey_app.core.config import load_settings
+    from survey_app.core.extensions import csrf, limiter
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(load_settings(app.instance_path))
@@ -31,7 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["pulse_instruments"] = load_all(Path(app.config["PULSE_QUESTIONNAIRES"]))
 
     # Production-strength password hashing everywhere but the test suite.
-    from survey_app.services.accounts import use_password_hash_profile
+    from survey_app.accounts.users import use_password_hash_profile
     use_password_hash_profile("cheapest" if app.config["TESTING"] else "strong")
 
     db.init_app(app)
@@ -41,17 +43,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
-    auth.init_app(app)
+    access.init_app(app)
     cli.init_app(app)
 
+    from survey_app.accounts.api_token_views import bp as api_tokens_bp
     from survey_app.activation.patient_views import bp as patient_bp
     from survey_app.activation.views import bp as activation_bp
     from survey_app.admin.views import bp as admin_bp
     from survey_app.api import bp as api_bp
-    from survey_app.api.tokens_views import bp as api_tokens_bp
-    from survey_app.health import bp as health_bp
+    from survey_app.core.health import bp as health_bp
     from survey_app.pulse.views import bp as pulse_bp
-    from survey_app.reports import bp as reports_bp
+    from survey_app.reporting.views import bp as reports_bp
 
     for blueprint in (health_bp, pulse_bp, activation_bp, patient_bp, admin_bp, reports_bp,
                       api_bp, api_tokens_bp):

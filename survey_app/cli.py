@@ -11,23 +11,17 @@ import click
 from flask import Flask, current_app, render_template
 from flask.cli import AppGroup
 
-from survey_app.db import get_session
+from survey_app import demo
+from survey_app.accounts import users
+from survey_app.activation import ratings, sites
+from survey_app.core import audit
+from survey_app.core.clock import utcnow
+from survey_app.core.db import get_session
+from survey_app.demo import patients
 from survey_app.models import CADENCE_KINDS, ROLES, SITE_KINDS
-from survey_app.services import (
-    accounts,
-    activation,
-    audit,
-    demo,
-    demo_patients,
-    roster,
-    schedules,
-    sites,
-    teams,
-    tokens,
-    waves,
-)
-from survey_app.services import roster_import as roster_import_service
-from survey_app.services.clock import utcnow
+from survey_app.pulse import teams, tokens, waves
+from survey_app.scheduling import roster, schedules
+from survey_app.scheduling import roster_import as roster_import_service
 
 team_cli = AppGroup("team", help="Teams of each INT.")
 wave_cli = AppGroup("wave", help="Open, follow and close pulse waves.")
@@ -215,10 +209,10 @@ def demo_load(links: int) -> None:
         click.echo(f"Loaded the demo INT: {summary}.")
     _print_demo_links(links)
     base = current_app.config["PULSE_BASE_URL"]
-    click.echo(f"Sign in at {base}/login with password '{demo_patients.DEMO_PASSWORD}' as:")
-    for email, role in demo_patients.DEMO_USERS:
+    click.echo(f"Sign in at {base}/login with password '{patients.DEMO_PASSWORD}' as:")
+    for email, role in patients.DEMO_USERS:
         click.echo(f"  {role:<9} {email}")
-    click.echo(f"Patients answer by QR at {base}/q/{demo_patients.STEADY_SITE}; "
+    click.echo(f"Patients answer by QR at {base}/q/{patients.STEADY_SITE}; "
                f"to make this browser a kiosk, sign in as admin and open {base}/kiosk/enrol")
 
 
@@ -295,7 +289,7 @@ def activation_summary(int_slug: str, as_json: bool) -> None:
     neighbourhood = teams.find_neighbourhood(session, slug=int_slug)
     if neighbourhood is None:
         raise click.ClickException(f"No INT '{int_slug}'.")
-    summary = activation.summarise(session, neighbourhood=neighbourhood)
+    summary = ratings.summarise(session, neighbourhood=neighbourhood)
     if as_json:
         _echo_json({"int": int_slug, "total": summary.total, "by_rating": summary.by_rating,
                     "by_channel": summary.by_channel,
@@ -321,10 +315,10 @@ def users_create(email: str, role: str, int_slugs: tuple[str, ...],
     """Create a user with a role and scopes."""
     session = get_session()
     try:
-        user = accounts.create_user(session, email=email, password=password, role=role,
+        user = users.create_user(session, email=email, password=password, role=role,
                                     now=utcnow(), neighbourhood_slugs=int_slugs,
                                     site_codes=site_codes)
-    except accounts.AccountError as error:
+    except users.AccountError as error:
         raise click.ClickException(str(error)) from None
     audit.record(session, user_id=None, action="users.create", target=user.email, now=utcnow())
     session.commit()
@@ -335,7 +329,7 @@ def users_create(email: str, role: str, int_slugs: tuple[str, ...],
 @users_cli.command("list")
 def users_list() -> None:
     """List users, roles and whether they are active."""
-    for user in accounts.list_users(get_session()):
+    for user in users.list_users(get_session()):
         click.echo(f"{user.email:<40} {user.role:<9} {'active' if user.active else 'disabled'}")
 
 
@@ -348,7 +342,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 @scheduler_cli.command("run")
 def scheduler_run() -> None:
     """Run the scheduler: tick every minute until stopped."""
-    from survey_app.scheduler import run_forever
+    from survey_app.scheduling.process import run_forever
 
     run_forever(current_app._get_current_object())  # type: ignore[attr-defined]
 
@@ -358,7 +352,7 @@ def scheduler_run() -> None:
               "zone it is UK time (e.g. 2026-12-01T09:00).")
 def scheduler_tick(at: str | None) -> None:
     """Do, once, whatever is due now (or --at a chosen time)."""
-    from survey_app.scheduler import run_tick
+    from survey_app.scheduling.process import run_tick
 
     now = parse_uk_time(at) if at else utcnow()
     report = run_tick(current_app._get_current_object(), now=now)  # type: ignore[attr-defined]
@@ -370,7 +364,7 @@ def scheduler_tick(at: str | None) -> None:
 def parse_uk_time(text: str) -> datetime:
     from datetime import UTC
 
-    from survey_app.services.clock import LONDON
+    from survey_app.core.clock import LONDON
 
     try:
         moment = datetime.fromisoformat(text)

@@ -23,11 +23,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
-from survey_app import create_app
-from survey_app.db import get_engine, make_engine, upgrade
+from survey_app import create_app, demo
+from survey_app.accounts import users
+from survey_app.activation import sites
+from survey_app.core.clock import utcnow
+from survey_app.core.db import get_engine, make_engine, upgrade
 from survey_app.models import Neighbourhood, Site, StaffMember, Team, TeamMembership, User
-from survey_app.services import accounts, demo, sites, waves
-from survey_app.services.clock import utcnow
+from survey_app.pulse import waves
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PSEUDONYM_KEY = b"test-pseudonym-key-0123456789abcdef"
@@ -273,7 +275,7 @@ def make_user(session: Session) -> Callable[..., User]:
 
     def factory(role: str, email: str | None = None, ints: tuple[str, ...] = (),
                 sites: tuple[str, ...] = ()) -> User:
-        user = accounts.create_user(session, email=email or f"{role}@example.test",
+        user = users.create_user(session, email=email or f"{role}@example.test",
                                     password=PASSWORD, role=role, now=utcnow(),
                                     neighbourhood_slugs=ints, site_codes=sites)
         session.commit()

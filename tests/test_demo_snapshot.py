@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select, text
 from sqlmodel import SQLModel
 
+from survey_app import demo
+from survey_app.core.clock import utcnow
 from survey_app.models import User, WaveSummary
-from survey_app.services import demo
-from survey_app.services.clock import utcnow
 from tests.conftest import _empty_tables
 
 

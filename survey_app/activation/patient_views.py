@@ -28,20 +28,21 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import SelectChoice
 
+from survey_app.accounts.access import role_required
+from survey_app.activation import ratings, sites
 from survey_app.activation.forms import (
     EnrolKioskForm,
     ExperienceForm,
     PatientRatingForm,
     new_idempotency_key,
 )
-from survey_app.auth import role_required
-from survey_app.db import get_session
-from survey_app.extensions import limiter
+from survey_app.activation.ratings import RatingError, RatingInput
+from survey_app.core import audit
+from survey_app.core.clock import local_date, utcnow
+from survey_app.core.db import get_session
+from survey_app.core.extensions import limiter
+from survey_app.core.security import private_page
 from survey_app.models import Site
-from survey_app.security import private_page
-from survey_app.services import activation, audit, sites
-from survey_app.services.activation import RatingError, RatingInput
-from survey_app.services.clock import local_date, utcnow
 
 bp = Blueprint("patient", __name__)
 
@@ -202,11 +203,11 @@ def _rate(*, channel: str, site: Site, next_step: str) -> ResponseReturnValue:
     elif form.validate():
         db = get_session()
         try:
-            activation.record_activation(
+            ratings.record_activation(
                 db, entry=RatingInput(site=site, channel=channel, rating=int(form.rating.data),
                                       on=local_date(utcnow()), easy_read=easy_read,
                                       idempotency_key=form.idempotency_key.data),
-                instrument=_instrument(activation.ACTIVATION), pseudonym_key=None,
+                instrument=_instrument(ratings.ACTIVATION), pseudonym_key=None,
                 user_id=None, now=utcnow(),
             )
         except RatingError as error:
@@ -222,7 +223,7 @@ def _rate(*, channel: str, site: Site, next_step: str) -> ResponseReturnValue:
     form.easy_read.data = "1" if easy_read else ""
     return render_template(
         "activation/patient_rate.html", form=form, site=site, channel=channel,
-        easy_read=easy_read, item=_instrument(activation.ACTIVATION).item("activation"),
+        easy_read=easy_read, item=_instrument(ratings.ACTIVATION).item("activation"),
     ), 400 if form.errors else 200
 
 
@@ -231,7 +232,7 @@ def _experience(*, channel: str, site: Site, thanks: str, start: str,
     key = session.get("experience_key")
     if key is None:  # reached by Back or bookmark: nothing to answer here
         return redirect(url_for(start, **url_args))
-    item = _instrument(activation.EXPERIENCE).item("experience")
+    item = _instrument(ratings.EXPERIENCE).item("experience")
     form = ExperienceForm()
     form.answer.choices = [SelectChoice(option.value, option.label) for option in item.options]
     if request.method == "POST" and request.form.get("skip"):
@@ -239,9 +240,9 @@ def _experience(*, channel: str, site: Site, thanks: str, start: str,
         return redirect(url_for(thanks, **url_args))
     if form.validate_on_submit():
         db = get_session()
-        activation.record_experience(db, site=site, channel=channel, answer=form.answer.data,
+        ratings.record_experience(db, site=site, channel=channel, answer=form.answer.data,
                                      on=local_date(utcnow()), idempotency_key=key,
-                                     instrument=_instrument(activation.EXPERIENCE))
+                                     instrument=_instrument(ratings.EXPERIENCE))
         db.commit()
         session.pop("experience_key", None)
         return redirect(url_for(thanks, **url_args))

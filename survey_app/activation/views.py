@@ -19,15 +19,16 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from survey_app.accounts import users
+from survey_app.accounts.access import role_required
+from survey_app.activation import ratings
 from survey_app.activation.forms import RecordForm, new_idempotency_key
-from survey_app.auth import role_required
-from survey_app.db import get_session
+from survey_app.activation.nhs_number import NhsNumberError
+from survey_app.activation.ratings import RatingError, RatingInput
+from survey_app.activation.sites import find_site
+from survey_app.core.clock import as_utc, local_date, utcnow
+from survey_app.core.db import get_session
 from survey_app.models import CONSULTATION_TYPES, Neighbourhood, Site
-from survey_app.services import accounts, activation
-from survey_app.services.activation import RatingError, RatingInput
-from survey_app.services.clock import as_utc, local_date, utcnow
-from survey_app.services.nhs_number import NhsNumberError
-from survey_app.services.sites import find_site
 
 bp = Blueprint("activation", __name__)
 
@@ -42,7 +43,7 @@ def _instrument(key: str):  # type: ignore[no-untyped-def]
 @role_required("recorder")
 def record() -> ResponseReturnValue:
     db = get_session()
-    sites = accounts.recordable_sites(db, user=current_user.user)
+    sites = users.recordable_sites(db, user=current_user.user)
     if not sites:
         abort(403)
     form = RecordForm()
@@ -56,14 +57,14 @@ def record() -> ResponseReturnValue:
     elif form.validate():
         site = next(s for s in sites if s.code == form.site.data)
         try:
-            recorded = activation.record_activation(
+            recorded = ratings.record_activation(
                 db, entry=RatingInput(
                     site=site, channel="clinician", rating=int(form.rating.data),
                     on=local_date(utcnow()), idempotency_key=form.idempotency_key.data,
                     consultation_type=form.consultation_type.data, proxy=form.proxy.data,
                     nhs_number=(form.nhs_number.data or "").strip() or None,
                 ),
-                instrument=_instrument(activation.ACTIVATION),
+                instrument=_instrument(ratings.ACTIVATION),
                 pseudonym_key=current_app.config["PULSE_PSEUDONYM_KEY"],
                 user_id=current_user.id, now=utcnow(),
             )
@@ -92,12 +93,12 @@ def _last_entry() -> dict[str, object] | None:
     if not last:
         return None
     age = utcnow() - as_utc(datetime.fromisoformat(last["at"]))
-    if age > activation.UNDO_WINDOW:
+    if age > ratings.UNDO_WINDOW:
         session.pop("last_rating", None)
         return None
     site = find_site(get_session(), code=last["site"])
     neighbourhood = get_session().get(Neighbourhood, site.neighbourhood_id) if site else None
-    prompt = (activation.low_activation_prompt(neighbourhood)
+    prompt = (ratings.low_activation_prompt(neighbourhood)
               if neighbourhood and last["rating"] <= 2 else None)
     return {**last, "label": LABELS[last["rating"]], "prompt": prompt}
 
@@ -107,7 +108,7 @@ def _last_entry() -> dict[str, object] | None:
 def undo() -> ResponseReturnValue:
     last = session.pop("last_rating", None)
     db = get_session()
-    if last and activation.undo_rating(db, rating_id=last["id"], user_id=current_user.id,
+    if last and ratings.undo_rating(db, rating_id=last["id"], user_id=current_user.id,
                                        now=utcnow()):
         db.commit()
         flash(f"Undone: the rating {last['rating']} ({LABELS[last['rating']]}) was removed.")
@@ -119,14 +120,14 @@ def undo() -> ResponseReturnValue:
 @bp.get("/activation/posters")
 @role_required("recorder", "lead")
 def posters() -> ResponseReturnValue:
-    sites = accounts.recordable_sites(get_session(), user=current_user.user)
+    sites = users.recordable_sites(get_session(), user=current_user.user)
     return render_template("activation/posters.html", sites=sites)
 
 
 @bp.get("/sites/<code>/poster")
 @role_required("recorder", "lead")
 def poster(code: str) -> ResponseReturnValue:
-    sites = accounts.recordable_sites(get_session(), user=current_user.user)
+    sites = users.recordable_sites(get_session(), user=current_user.user)
     site: Site | None = next((s for s in sites if s.code == code.upper()), None)
     if site is None:
         abort(404)
@@ -134,4 +135,4 @@ def poster(code: str) -> ResponseReturnValue:
     qr_svg = segno.make(url, error="m").svg_inline(scale=8, border=2, omitsize=True,
                                                    title=f"QR code for {url}")
     return render_template("activation/poster.html", site=site, url=url, qr_svg=qr_svg,
-                           question=_instrument(activation.ACTIVATION).item("activation"))
+                           question=_instrument(ratings.ACTIVATION).item("activation"))

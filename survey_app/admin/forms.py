@@ -28,7 +28,7 @@ from wtforms.validators import (
 )
 
 from survey_app.models import ROLES
-from survey_app.services.cadence import WEEKDAYS
+from survey_app.scheduling.cadence import WEEKDAYS
 
 
 class UserScopeForm(FlaskForm):

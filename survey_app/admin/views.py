@@ -22,6 +22,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from survey_app.accounts import users
+from survey_app.accounts.access import role_required
+from survey_app.activation import sites
 from survey_app.admin.forms import (
     EVERY_TEAM,
     EditUserForm,
@@ -31,27 +34,18 @@ from survey_app.admin.forms import (
     RosterForm,
     ScheduleForm,
 )
-from survey_app.auth import role_required
-from survey_app.db import get_session
+from survey_app.core import audit
+from survey_app.core.clock import LONDON, as_utc, utcnow
+from survey_app.core.db import get_session
+from survey_app.core.security import private_page
 from survey_app.models import (
     Team,
     User,
 )
-from survey_app.security import private_page
-from survey_app.services import (
-    accounts,
-    audit,
-    dispatch,
-    messages,
-    programme,
-    roster,
-    schedules,
-    sites,
-    teams,
-)
-from survey_app.services import roster_import as roster_import_service
-from survey_app.services.cadence import Burden
-from survey_app.services.clock import LONDON, as_utc, utcnow
+from survey_app.pulse import teams
+from survey_app.scheduling import dispatch, messages, roster, schedules, tick
+from survey_app.scheduling import roster_import as roster_import_service
+from survey_app.scheduling.cadence import Burden
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -76,20 +70,20 @@ def _scope_choices(form: NewUserForm | EditUserForm) -> None:
                           for s in sites.all_sites(db)]
 
 
-@bp.route("/users", methods=["GET", "POST"])
+@bp.route("/users", methods=["GET", "POST"], endpoint="users")
 @role_required("admin")
-def users() -> ResponseReturnValue:
+def user_list() -> ResponseReturnValue:
     db = get_session()
     form = NewUserForm()
     _scope_choices(form)
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(
+            user = users.create_user(
                 db, email=form.email.data, password=form.password.data, role=form.role.data,
                 now=utcnow(), neighbourhood_slugs=form.ints.data or [],
                 site_codes=form.sites.data or [],
             )
-        except accounts.AccountError as error:
+        except users.AccountError as error:
             db.rollback()  # the user may have been flushed before the scopes failed
             form[error.field or "email"].errors = [str(error)]
         else:
@@ -99,7 +93,7 @@ def users() -> ResponseReturnValue:
             flash(f"Created {user.role} {user.email}. Give them their first password in person "
                   "and ask them to change it.")
             return redirect(url_for("admin.users"))
-    return render_template("admin/users.html", form=form, users=accounts.list_users(db)), \
+    return render_template("admin/users.html", form=form, users=users.list_users(db)), \
         400 if form.errors else 200
 
 
@@ -116,13 +110,13 @@ def edit_user(user_id: int) -> ResponseReturnValue:
     if not form.is_submitted():
         form.role.data = user.role
         form.active.data = user.active
-        form.ints.data, form.sites.data = accounts.scope_codes(db, user=user)
+        form.ints.data, form.sites.data = users.scope_codes(db, user=user)
     elif form.validate():
         try:
-            accounts.update_user(db, user=user, role=form.role.data, active=form.active.data,
+            users.update_user(db, user=user, role=form.role.data, active=form.active.data,
                                  neighbourhood_slugs=form.ints.data or [],
                                  site_codes=form.sites.data or [], acting_user_id=current_user.id)
-        except accounts.AccountError as error:
+        except users.AccountError as error:
             db.rollback()
             form[error.field or "role"].errors = [str(error)]
         else:
@@ -145,8 +139,8 @@ def reset_password(user_id: int) -> ResponseReturnValue:
     reset = ResetPasswordForm(prefix="reset")
     if reset.validate_on_submit():
         try:
-            accounts.set_password(db, user=user, password=reset.password.data)
-        except accounts.AccountError as error:
+            users.set_password(db, user=user, password=reset.password.data)
+        except users.AccountError as error:
             reset.password.errors = [str(error)]
         else:
             audit.record(db, user_id=current_user.id, action="users.reset_password",
@@ -277,7 +271,7 @@ def schedule_list() -> ResponseReturnValue:
                                           min_gap_days=neighbourhood.invitation_gap_days)
             except schedules.ScheduleError as error:
                 problem = str(error)
-    rows = [(schedule, neighbourhood, team, programme.cadence_of(schedule).describe())
+    rows = [(schedule, neighbourhood, team, tick.cadence_of(schedule).describe())
             for schedule, neighbourhood, team in schedules.list_schedules(db)]
     return render_template("admin/schedules.html", form=form, schedules=rows, burden=figures,
                            problem=problem), 400 if form.errors or problem else 200

@@ -18,12 +18,13 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from survey_app.db import get_session
-from survey_app.extensions import client_address, csrf, limiter
+from survey_app.accounts import api_tokens, users
+from survey_app.core import audit
+from survey_app.core.clock import utcnow
+from survey_app.core.db import get_session
+from survey_app.core.extensions import client_address, csrf, limiter
 from survey_app.models import Neighbourhood, User
-from survey_app.services import accounts, api_tokens, audit
-from survey_app.services.clock import utcnow
-from survey_app.services.teams import find_neighbourhood
+from survey_app.pulse.teams import find_neighbourhood
 
 PREFIX = "/api/v1"
 DEFAULT_RATE_LIMIT = "120 per minute"
@@ -124,7 +125,7 @@ def may_see(user: User, neighbourhood: Neighbourhood) -> bool:
     """Admins see every INT; a lead only theirs (as on the report pages)."""
     if user.role not in READER_ROLES:
         return False
-    ids = accounts.neighbourhood_ids(get_session(), user=user)
+    ids = users.neighbourhood_ids(get_session(), user=user)
     return ids is None or neighbourhood.id in ids
 
 

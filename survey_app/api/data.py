@@ -1,7 +1,7 @@
 """What each API endpoint returns, as JSON-ready dicts, from the report services.
 
-Nothing is computed here: the figures come from :mod:`survey_app.services.reports`
-and :mod:`survey_app.services.team_report` (and through them :mod:`analysis`),
+Nothing is computed here: the figures come from :mod:`survey_app.reporting.overview`
+and :mod:`survey_app.reporting.team_report` (and through them :mod:`analysis`),
 already suppressed; this module names them and turns proportions into
 percentages. Any value that is hidden is ``None`` with a ``hidden_reason`` next
 to it, and a hidden team or wave carries no figure from its answers at all.
@@ -18,12 +18,13 @@ from sqlmodel import Session, col, select
 from analysis.activation import PairedActivationChange
 from analysis.proportions import ProportionInterval, wilson_interval
 from questionnaires import Instrument
-from survey_app.charts import assurance_words, variation_words
+from survey_app.accounts import users
+from survey_app.core.clock import as_utc
 from survey_app.models import Neighbourhood, Team, User, Wave
-from survey_app.services import accounts, actions, activation_report, team_report
-from survey_app.services.clock import as_utc
-from survey_app.services.reports import TeamOverview, WavePoint, int_overview
-from survey_app.services.teams import list_neighbourhoods
+from survey_app.pulse.teams import list_neighbourhoods
+from survey_app.reporting import actions, activation_report, team_report
+from survey_app.reporting.charts import assurance_words, variation_words
+from survey_app.reporting.overview import TeamOverview, WavePoint, int_overview
 
 NO_ANSWERS = team_report.NO_ANSWERS
 NOT_ALL_ASKED = team_report.NOT_ALL_ASKED
@@ -77,7 +78,7 @@ def score(value: float | None, hidden_reason: str | None) -> dict[str, Any]:
 
 def visible_ints(session: Session, *, user: User) -> dict[str, Any]:
     """The INTs ``user`` may read, by name, each with its teams."""
-    allowed = accounts.neighbourhood_ids(session, user=user)
+    allowed = users.neighbourhood_ids(session, user=user)
     neighbourhoods = [n for n in list_neighbourhoods(session)
                       if allowed is None or n.id in allowed]
     teams: dict[int, list[Team]] = {n.id or 0: [] for n in neighbourhoods}
@@ -93,7 +94,7 @@ def visible_ints(session: Session, *, user: User) -> dict[str, Any]:
 
 def overview(session: Session, *, neighbourhood: Neighbourhood, instrument: Instrument,
              threshold: int, now: datetime) -> dict[str, Any]:
-    """One entry per team, from :func:`survey_app.services.reports.int_overview`."""
+    """One entry per team, from :func:`survey_app.reporting.overview.int_overview`."""
     rows = int_overview(session, neighbourhood=neighbourhood, instrument=instrument,
                         threshold=threshold, now=now)
     return {"int": int_ref(neighbourhood), "suppression_threshold": threshold,
@@ -239,7 +240,7 @@ def team_actions(session: Session, *, neighbourhood: Neighbourhood,
 
 def activation(session: Session, *, neighbourhood: Neighbourhood, threshold: int,
                site: str | None, channel: str | None) -> dict[str, Any]:
-    """Patient activation, from :func:`survey_app.services.activation_report.activation_report`.
+    """Patient activation, from :func:`survey_app.reporting.activation_report.activation_report`.
 
     Raises ``ValueError`` for a site the INT does not have or an unknown channel.
     """

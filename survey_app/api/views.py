@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import Response, abort, current_app, jsonify, request
 
 from survey_app.api import bp, data, int_scope, token_required
-from survey_app.db import get_session
+from survey_app.core.clock import utcnow
+from survey_app.core.db import get_session
 from survey_app.models import CHANNELS, Neighbourhood, Team, User
-from survey_app.services import activation_report, team_report
-from survey_app.services.clock import utcnow
+from survey_app.reporting import activation_report, team_report
 
 
 def _threshold() -> int:

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Engine
 
 import survey_app.models  # noqa: F401  (registers every table on the metadata)
-from survey_app.db import SQLModel, make_engine
+from survey_app.core.db import SQLModel, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -7,7 +7,7 @@ Anonymity is a property of this schema, not only of the views:
 * :class:`Response` and :class:`ItemAnswer` hold the answers and the wave, and
   nothing that points at a person: a random key (no sequence), no timestamp.
   When a wave closes its responses are rewritten in random order
-  (:func:`survey_app.services.waves.close_wave`), so neither keys nor row order
+  (:func:`survey_app.pulse.waves.close_wave`), so neither keys nor row order
   nor the database's own bookkeeping follows the order people answered in.
 
 See ``docs/privacy.md`` for what remains at the storage level.

@@ -8,8 +8,11 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey_app.db import get_session
-from survey_app.extensions import csrf, limiter
+from survey_app.core.clock import utcnow
+from survey_app.core.db import get_session
+from survey_app.core.extensions import csrf, limiter
+from survey_app.core.security import private_page
+from survey_app.pulse import responses, tokens
 from survey_app.pulse.forms import (
     CodeForm,
     PulseForm,
@@ -18,11 +21,9 @@ from survey_app.pulse.forms import (
     read_shown,
     sign_shown,
 )
-from survey_app.security import private_page
-from survey_app.services import programme, responses, tokens
-from survey_app.services.clock import utcnow
-from survey_app.services.responses import LinkState, PulseLink
-from survey_app.services.team_results import TeamResults, results_for_team
+from survey_app.pulse.responses import LinkState, PulseLink
+from survey_app.reporting.staff_results import TeamResults, results_for_team
+from survey_app.scheduling import tick
 
 bp = Blueprint("pulse", __name__)
 
@@ -179,12 +180,12 @@ def unsubscribe(signed: str) -> ResponseReturnValue:
     """Stop reminders for one person. A GET only asks (mail scanners follow links);
     a POST, from the page's button or a mail client's one-click (RFC 8058), does it."""
     session = get_session()
-    member = programme.member_from_unsubscribe(session, secret_key=current_app.config[
+    member = tick.member_from_unsubscribe(session, secret_key=current_app.config[
         "SECRET_KEY"], signed=signed)
     if member is None:
         abort(404)
     if request.method == "POST":
-        programme.opt_out_of_reminders(session, member=member)
+        tick.opt_out_of_reminders(session, member=member)
         session.commit()
         return render_template("pulse/unsubscribed.html")
     return render_template("pulse/unsubscribe.html", already=member.reminders_opt_out)

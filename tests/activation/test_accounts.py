@@ -7,9 +7,9 @@ import json
 import pytest
 from sqlmodel import select
 
+from survey_app.activation.sites import enrol_kiosk
+from survey_app.core.clock import utcnow
 from survey_app.models import AuditEvent, Kiosk, User
-from survey_app.services.clock import utcnow
-from survey_app.services.sites import enrol_kiosk
 from tests.conftest import PASSWORD
 
 
@@ -38,7 +38,7 @@ def test_the_session_cookie_is_httponly_and_samesite(client, people, login):
 
 
 def test_secure_cookies_outside_development(tmp_path):
-    from survey_app.config import load_settings
+    from survey_app.core.config import load_settings
 
     settings = load_settings(str(tmp_path), {"PULSE_ENV": "production",
                                              "PULSE_SECRET_KEY": "s" * 40})
@@ -47,7 +47,7 @@ def test_secure_cookies_outside_development(tmp_path):
 
 def test_production_hashes_passwords_at_full_strength(tmp_path, monkeypatch):
     from survey_app import create_app
-    from survey_app.services import accounts
+    from survey_app.accounts import users
 
     monkeypatch.setenv("PULSE_ENV", "production")
     monkeypatch.setenv("PULSE_SECRET_KEY", "s" * 40)
@@ -55,31 +55,31 @@ def test_production_hashes_passwords_at_full_strength(tmp_path, monkeypatch):
     try:
         production = create_app()
         assert not production.testing
-        assert accounts.password_hash_profile() == "strong"
+        assert users.password_hash_profile() == "strong"
         # RFC 9106's low-memory argon2id: 64 MiB, 3 passes, 4 lanes.
-        assert accounts.hash_password(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert users.hash_password(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     finally:
-        accounts.use_password_hash_profile("cheapest")
+        users.use_password_hash_profile("cheapest")
 
 
 def test_the_suite_alone_hashes_cheaply(app):
-    from survey_app.services import accounts
+    from survey_app.accounts import users
 
-    assert app.testing and accounts.password_hash_profile() == "cheapest"
-    assert accounts.hash_password(PASSWORD).startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    assert app.testing and users.password_hash_profile() == "cheapest"
+    assert users.hash_password(PASSWORD).startswith("$argon2id$v=19$m=8,t=1,p=1$")
 
 
 def test_a_cheap_hash_is_made_strong_at_the_next_sign_in(session, make_user):
-    from survey_app.services import accounts
+    from survey_app.accounts import users
 
     user = make_user("admin")
     assert user.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
-    accounts.use_password_hash_profile("strong")
+    users.use_password_hash_profile("strong")
     try:
-        assert accounts.authenticate(session, email=user.email, password=PASSWORD) == user
+        assert users.authenticate(session, email=user.email, password=PASSWORD) == user
         assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     finally:
-        accounts.use_password_hash_profile("cheapest")
+        users.use_password_hash_profile("cheapest")
 
 
 def test_a_wrong_password_is_refused_without_saying_which_part(client, people, login):
@@ -189,7 +189,7 @@ def test_an_admin_adds_a_user_and_edits_scopes(client, session, people, login, h
 
 
 def test_an_admin_revokes_a_kiosk(client, session, people, login, hidden_fields):
-    from survey_app.services.sites import find_site
+    from survey_app.activation.sites import find_site
 
     kiosk, _ = enrol_kiosk(session, site=find_site(session, code="RMP"), name="Tablet",
                            ask_experience=False, now=utcnow())
@@ -261,7 +261,7 @@ def redis_limits():
 @pytest.mark.parametrize("app_config", [{"RATELIMIT_STORAGE_URI": REDIS_URL}])
 def test_limits_are_shared_through_redis(redis_limits, app, people, login):
     from survey_app import create_app
-    from survey_app.db import get_engine
+    from survey_app.core.db import get_engine
     from tests.conftest import _test_config
 
     # A second app (another worker) sees the first one's failed attempts.
@@ -280,7 +280,7 @@ def test_limits_are_shared_through_redis(redis_limits, app, people, login):
 def test_an_admin_sets_the_ints_fatigue_guardrails(client, session, people, login,
                                                    hidden_fields):
     from survey_app.models import Neighbourhood
-    from survey_app.services.actions import stages_of
+    from survey_app.reporting.actions import stages_of
 
     login(client, "admin@example.test")
     page = client.get("/admin/ints/test-int")

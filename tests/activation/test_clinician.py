@@ -10,8 +10,8 @@ from unittest import mock
 import pytest
 from sqlmodel import select
 
+from survey_app.core.clock import utcnow
 from survey_app.models import ActivationRating, AuditEvent, Neighbourhood
-from survey_app.services.clock import utcnow
 from tests.conftest import PSEUDONYM_KEY
 
 VALID = "943 476 5919"
@@ -71,7 +71,7 @@ def test_an_nhs_number_becomes_a_stable_pseudonym(recorder, session, hidden_fiel
         recorder.post("/activation/record",
                       data=_form(recorder, hidden_fields, rating="2", nhs_number=value))
     first, second = _ratings(session)
-    from survey_app.services.nhs_number import pseudonymise
+    from survey_app.activation.nhs_number import pseudonymise
 
     assert first.patient_pseudonym == second.patient_pseudonym == pseudonymise(
         VALID_DIGITS, PSEUDONYM_KEY)

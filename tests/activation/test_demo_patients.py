@@ -8,8 +8,8 @@ import numpy as np
 from sqlmodel import col, select
 
 from analysis.activation import paired_activation_change
+from survey_app.demo.patients import GROUP_SITE, STEADY_SITE
 from survey_app.models import ActivationRating, Site, User
-from survey_app.services.demo_patients import GROUP_SITE, STEADY_SITE
 
 
 def _ratings_by_half(session, code):

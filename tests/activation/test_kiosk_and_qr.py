@@ -8,8 +8,8 @@ from unittest import mock
 import pytest
 from sqlmodel import select
 
+from survey_app.core.clock import utcnow
 from survey_app.models import ActivationRating, ExperienceRating, Kiosk
-from survey_app.services.clock import utcnow
 
 
 def _ratings(session, model=ActivationRating):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from survey_app.services.nhs_number import NhsNumberError, parse_nhs_number, pseudonymise
+from survey_app.activation.nhs_number import NhsNumberError, parse_nhs_number, pseudonymise
 
 
 @pytest.mark.parametrize("raw, digits", [

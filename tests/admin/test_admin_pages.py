@@ -17,6 +17,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from survey_app.admin import forms as admin_forms
+from survey_app.core.clock import utcnow
 from survey_app.models import (
     AuditEvent,
     Message,
@@ -25,8 +26,7 @@ from survey_app.models import (
     StaffMember,
     TeamMembership,
 )
-from survey_app.services import schedules
-from survey_app.services.clock import utcnow
+from survey_app.scheduling import schedules
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "survey_app" / "static" / "roster-sample.csv"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from survey_app.services import audit
-from survey_app.services.clock import utcnow
+from survey_app.core import audit
+from survey_app.core.clock import utcnow
 
 
 def test_the_audit_log_lists_who_did_what(client, session, make_team, make_user, login):

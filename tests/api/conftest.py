@@ -12,10 +12,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlmodel import Session, select
 
+from survey_app import demo
+from survey_app.accounts import api_tokens
 from survey_app.api.openapi import openapi_document
+from survey_app.core.clock import utcnow
 from survey_app.models import Neighbourhood, User
-from survey_app.services import api_tokens, demo
-from survey_app.services.clock import utcnow
 
 DOCUMENT_URI = "urn:pulse:openapi"
 PREFIX = "/api/v1"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from survey_app.activation.ratings import RatingInput, record_activation
+from survey_app.core.clock import utcnow
 from survey_app.models import Neighbourhood
-from survey_app.services import activation_report
-from survey_app.services.activation import RatingInput, record_activation
-from survey_app.services.clock import utcnow
+from survey_app.reporting import activation_report
 from tests.api.conftest import PREFIX, bearer
 
 ACTIVATION = "/ints/{int_slug}/activation"

@@ -14,10 +14,14 @@ from sqlalchemy import event as sql_event
 from sqlmodel import col, select
 
 from analysis.proportions import wilson_interval
-from survey_app.db import get_engine
+from survey_app import demo
+from survey_app.accounts import api_tokens
+from survey_app.core.clock import as_utc, utcnow
+from survey_app.core.db import get_engine
+from survey_app.demo import patients
 from survey_app.models import ApiToken, AuditEvent, Team, User, Wave
-from survey_app.services import api_tokens, demo, demo_patients, reports, team_report, waves
-from survey_app.services.clock import as_utc, utcnow
+from survey_app.pulse import waves
+from survey_app.reporting import overview, team_report
 from tests.api.conftest import PREFIX, bearer
 
 OVERVIEW = "/ints/{int_slug}/overview"
@@ -76,7 +80,7 @@ def test_overview_figures_are_int_overview_s(app, client, session, world, issue_
     response = _get(client, OVERVIEW, issue_token(world.lead), int_slug=demo.INT_SLUG)
     conforms(response, OVERVIEW)
     body = response.get_json()
-    rows = reports.int_overview(session, neighbourhood=world.neighbourhood,
+    rows = overview.int_overview(session, neighbourhood=world.neighbourhood,
                                 instrument=app.extensions["pulse_instruments"]["team-pulse"],
                                 threshold=app.config["PULSE_SUPPRESSION_THRESHOLD"],
                                 now=utcnow())
@@ -267,7 +271,7 @@ def test_no_token_a_wrong_one_or_a_session_cookie_is_401(client, world, login, c
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
             conforms(response, template)
     # A signed-in browser session is not a token: a cookie never reads the API.
-    assert login(client, world.lead.email, password=demo_patients.DEMO_PASSWORD).status_code == 302
+    assert login(client, world.lead.email, password=patients.DEMO_PASSWORD).status_code == 302
     response = _get(client, INTS)
     assert response.status_code == 401
     conforms(response, INTS)

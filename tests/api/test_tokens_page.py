@@ -7,9 +7,9 @@ import re
 
 from sqlmodel import col, select
 
+from survey_app.accounts import api_tokens
+from survey_app.core.clock import utcnow
 from survey_app.models import ApiToken, AuditEvent
-from survey_app.services import api_tokens
-from survey_app.services.clock import utcnow
 from tests.api.conftest import PREFIX, bearer
 
 PAGE = "/account/api-tokens"

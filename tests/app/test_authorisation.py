@@ -15,8 +15,9 @@ import pytest
 from sqlmodel import select
 from werkzeug.routing import Rule
 
+from survey_app import demo
+from survey_app.demo import patients
 from survey_app.models import Neighbourhood, Site, Team, User
-from survey_app.services import demo, demo_patients
 
 ROLES = ("anonymous", "recorder", "lead_a", "lead_b", "admin")
 EVERYONE = frozenset(ROLES)
@@ -114,7 +115,7 @@ def _sign_in(client, login, role: str) -> None:
     if role == "lead_b":
         assert login(client, "lead-b@example.test").status_code == 302
     elif role != "anonymous":
-        assert login(client, emails[role], password=demo_patients.DEMO_PASSWORD).status_code == 302
+        assert login(client, emails[role], password=patients.DEMO_PASSWORD).status_code == 302
 
 
 def _rules(app) -> list[Rule]:

@@ -6,10 +6,10 @@ import dataclasses
 
 from sqlmodel import select
 
+from survey_app.core.clock import utcnow
+from survey_app.core.instruments import ensure_version, instrument_of
 from survey_app.models import QuestionnaireVersion, Wave
-from survey_app.services import waves
-from survey_app.services.clock import utcnow
-from survey_app.services.instruments import ensure_version, instrument_of
+from survey_app.pulse import waves
 
 NEW_WORDING = "How likely are you to recommend this neighbourhood team as a place to work?"
 

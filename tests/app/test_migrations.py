@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import inspect
 
-from survey_app.db import downgrade, get_engine, upgrade
+from survey_app.core.db import downgrade, get_engine, upgrade
 from survey_app.models import SQLModel
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from survey_app.core.clock import utcnow
 from survey_app.models import Message, Schedule, StaffMember
-from survey_app.services.clock import utcnow
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

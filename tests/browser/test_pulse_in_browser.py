@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from survey_app.core.clock import utcnow
 from survey_app.models import ItemAnswer, Response, Wave
-from survey_app.services import waves
-from survey_app.services.clock import utcnow
+from survey_app.pulse import waves
 
 pytestmark = pytest.mark.browser
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from survey_app.services import demo
-from survey_app.services.clock import utcnow
-from survey_app.services.demo_patients import DEMO_PASSWORD
+from survey_app import demo
+from survey_app.core.clock import utcnow
+from survey_app.demo.patients import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

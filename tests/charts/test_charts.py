@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from analysis.spc import xmr
-from survey_app.charts import (
+from survey_app.reporting.charts import (
     Cell,
     ChartEvent,
     assurance_icon_svg,
@@ -20,7 +20,7 @@ from survey_app.charts import (
     xmr_chart_svg,
     xmr_table_rows,
 )
-from survey_app.charts._svg import contrast_ratio
+from survey_app.reporting.charts._svg import contrast_ratio
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The published NHSRplotthedots case (tests/analysis/test_spc.py): point 5 (index 4)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from analysis import suppression
-from survey_app.exports.csv_export import (
+from survey_app.reporting.exports.csv_export import (
     PROTECT_ANOTHER_GROUP,
     TOO_FEW_ANSWERS,
     SuppressedCell,

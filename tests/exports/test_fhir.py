@@ -15,7 +15,9 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from questionnaires import load_all
 from questionnaires.loader import Instrument
-from survey_app.exports.fhir import (
+from survey_app.activation.nhs_number import NhsNumberError, parse_nhs_number, pseudonymise
+from survey_app.models.activation import CHANNELS, CONSULTATION_TYPES, ActivationRating
+from survey_app.reporting.exports.fhir import (
     CHANNEL_EXTENSION,
     CONSULTATION_TYPE_EXTENSION,
     EASY_READ_EXTENSION,
@@ -28,8 +30,6 @@ from survey_app.exports.fhir import (
     questionnaire_response_bundle,
     versioned_response_bundle,
 )
-from survey_app.models.activation import CHANNELS, CONSULTATION_TYPES, ActivationRating
-from survey_app.services.nhs_number import NhsNumberError, parse_nhs_number, pseudonymise
 
 BASE = "https://pulse.example.nhs.uk"
 KEY = b"export-test-pseudonym-key"

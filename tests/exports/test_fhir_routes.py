@@ -13,9 +13,9 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from sqlmodel import col, func, select
 
+from survey_app import demo
+from survey_app.demo.patients import DEMO_PASSWORD
 from survey_app.models import ActivationRating, AuditEvent, QuestionnaireVersion, Site
-from survey_app.services import demo
-from survey_app.services.demo_patients import DEMO_PASSWORD
 
 BUNDLE = f"/reports/{demo.INT_SLUG}/activation/fhir/bundle.json"
 QUESTIONNAIRE = "/reports/fhir/questionnaire.json"

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import select
 
-from survey_app.db import get_engine
+from survey_app.core.clock import utcnow
+from survey_app.core.db import get_engine
 from survey_app.models import Invitation, Wave
-from survey_app.services import waves
-from survey_app.services.clock import utcnow
+from survey_app.pulse import waves
 
 TEAM_SIZE = 30
 # Chance pairs about 1 of 30 correctly; 7 or more happens by chance with
@@ -133,7 +133,7 @@ def test_request_logs_never_contain_a_token(answered_wave, caplog):
 
 
 def test_the_werkzeug_request_line_is_masked_too():
-    from survey_app.logs import MaskSecretsFilter
+    from survey_app.core.logs import MaskSecretsFilter
 
     record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
                                '%s - - "%s" %s', ("127.0.0.1", "GET /p/SeCrEtToKeN HTTP/1.1",
@@ -144,7 +144,7 @@ def test_the_werkzeug_request_line_is_masked_too():
 
 
 def test_gunicorns_access_log_atoms_are_masked_too():
-    from survey_app.logs import MaskSecretsFilter
+    from survey_app.core.logs import MaskSecretsFilter
 
     atoms = {"h": "127.0.0.1", "r": "GET /p/SeCrEtToKeN HTTP/1.1", "U": "/p/SeCrEtToKeN",
              "s": "200"}

@@ -8,7 +8,7 @@ import re
 from sqlmodel import select
 
 from survey_app.models import Invitation, ItemAnswer, Response, Wave
-from survey_app.services.tokens import CODE_ALPHABET
+from survey_app.pulse.tokens import CODE_ALPHABET
 
 
 def _json(result):
@@ -142,8 +142,8 @@ def test_demo_links_open_a_new_wave_once_the_demo_wave_has_closed(runner, sessio
 
 def test_code_cards_for_people_whose_messages_did_not_arrive(runner, session, open_wave,
                                                              tmp_path):
+    from survey_app.core.clock import utcnow
     from survey_app.models import Message, StaffMember
-    from survey_app.services.clock import utcnow
 
     wave = open_wave(size=3)
     people = session.exec(select(StaffMember).order_by(StaffMember.id)).all()

@@ -9,9 +9,9 @@ from unittest import mock
 import pytest
 from sqlmodel import select
 
+from survey_app.core.clock import utcnow
 from survey_app.models import Invitation, ItemAnswer, Response, Wave
-from survey_app.services import waves
-from survey_app.services.clock import utcnow
+from survey_app.pulse import waves
 
 
 def _answer(client, url, hidden_fields, shown_items, **answers):
@@ -192,7 +192,7 @@ def test_each_page_shows_the_core_items_and_the_waves_three_pool_items(
 def test_without_a_rotation_block_the_pool_items_are_drawn_per_page(app):
     import random
 
-    from survey_app.services.responses import choose_items
+    from survey_app.pulse.responses import choose_items
 
     instrument = app.extensions["pulse_instruments"]["team-pulse"]
     rng = random.Random(3)
@@ -227,10 +227,10 @@ def test_a_wave_closed_while_the_page_was_open_says_closed_and_stores_nothing(
     row.closed_at = utcnow()
     session.add(row)
     session.commit()
-    from survey_app.services import responses as responses_service
+    from survey_app.pulse import responses as responses_service
 
     link = responses_service.find_link(session, secret=url.removeprefix("/p/"))
-    with mock.patch("survey_app.services.responses.PulseLink.state",
+    with mock.patch("survey_app.pulse.responses.PulseLink.state",
                     return_value=responses_service.LinkState.OPEN):
         assert link.state(utcnow()) is responses_service.LinkState.OPEN
         result = client.post(url, data={**fields, "recommend_work": "likely"})

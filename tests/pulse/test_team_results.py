@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from analysis.engagement import engagement_from_totals
 from analysis.proportions import wilson_interval
+from survey_app.core.clock import LONDON, as_utc, local_date, utcnow
 from survey_app.models import (
     Invitation,
     ItemAnswer,
@@ -19,9 +20,9 @@ from survey_app.models import (
     WaveItemSummary,
     WaveSummary,
 )
-from survey_app.services import actions, reports, waves
-from survey_app.services.clock import LONDON, as_utc, local_date, utcnow
-from survey_app.services.team_results import trend_sentence
+from survey_app.pulse import waves
+from survey_app.reporting import actions, overview
+from survey_app.reporting.staff_results import trend_sentence
 from tests.figures import shows
 
 ENGAGEMENT_GROUPS = ("motivation", "involvement", "advocacy")
@@ -92,7 +93,7 @@ def test_the_headline_is_analysis_on_the_latest_closed_wave(app, session, client
     assert f"Engagement {engagement:.1f} out of 10" in text
 
     # The trend is the change verdict the leads' overview reaches, in staff's words.
-    [row] = [r for r in reports.int_overview(session, neighbourhood=riverside,
+    [row] = [r for r in overview.int_overview(session, neighbourhood=riverside,
                                              instrument=instrument, threshold=5)
              if r.team.slug == slug]
     sentence = trend_sentence(row.change)

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from survey_app.core.clock import LONDON, utcnow
 from survey_app.models import Neighbourhood, TeamAction, TeamRebase, Wave
-from survey_app.services import actions, team_report, waves
-from survey_app.services.actions import ActionError
-from survey_app.services.clock import LONDON, utcnow
+from survey_app.pulse import waves
+from survey_app.reporting import actions, team_report
+from survey_app.reporting.actions import ActionError
 
 
 @pytest.fixture
@@ -147,7 +148,7 @@ def test_today_is_englands_today_for_an_action(session, make_team):
     from datetime import UTC, date, datetime
 
     from survey_app.models import Neighbourhood
-    from survey_app.services.actions import add_action
+    from survey_app.reporting.actions import add_action
 
     team = make_team()
     neighbourhood = session.get(Neighbourhood, team.neighbourhood_id)

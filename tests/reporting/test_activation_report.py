@@ -20,11 +20,11 @@ from sqlmodel import col, select
 
 from analysis.activation import NAPC_FIGURES, activation_from_counts, paired_activation_change
 from analysis.proportions import wilson_interval
+from survey_app import demo
+from survey_app.core.instruments import ensure_version
+from survey_app.demo.patients import DEMO_PASSWORD, GROUP_SITE, STEADY_SITE
 from survey_app.models import ActivationRating, AuditEvent, Neighbourhood, Site
-from survey_app.services import demo
-from survey_app.services.activation_report import Filters, activation_report
-from survey_app.services.demo_patients import DEMO_PASSWORD, GROUP_SITE, STEADY_SITE
-from survey_app.services.instruments import ensure_version
+from survey_app.reporting.activation_report import Filters, activation_report
 from tests.conftest import PASSWORD
 
 LEAD = f"lead@{demo.EMAIL_DOMAIN}"
@@ -455,7 +455,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 def test_the_distribution_chart_marks_low_ratings_by_hatching_not_colour_alone():
     import xml.etree.ElementTree as ET
 
-    from survey_app.charts.bars import distribution_svg
+    from survey_app.reporting.charts.bars import distribution_svg
 
     svg = distribution_svg(
         title="Ratings", description="By month.", labels=["Jan 2025", "Feb 2025", "Mar 2025"],
@@ -484,7 +484,7 @@ def test_the_distribution_chart_marks_low_ratings_by_hatching_not_colour_alone()
 def test_the_interval_chart_draws_each_estimate_with_its_whisker():
     import xml.etree.ElementTree as ET
 
-    from survey_app.charts.bars import Interval, interval_svg
+    from survey_app.reporting.charts.bars import Interval, interval_svg
 
     svg = interval_svg(title="Low", description="Share low.", labels=["Jan", "Feb"],
                        values=[Interval(40.0, 30.0, 50.0), None], value_name="share rated low",

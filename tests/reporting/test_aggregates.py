@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from survey_app.core.clock import utcnow
 from survey_app.models import Wave, WaveChoiceCount, WaveItemSummary, WaveSummary
-from survey_app.services import waves
-from survey_app.services.clock import utcnow
+from survey_app.pulse import waves
 
 ANSWERS = [
     {"recommend_work": "extremely_likely", "recommend_care": "dont_know",

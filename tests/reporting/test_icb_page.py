@@ -12,6 +12,9 @@ from sqlmodel import col, select
 
 from analysis.engagement import engagement_from_totals
 from analysis.proportions import wilson_interval
+from survey_app import demo
+from survey_app.core.clock import utcnow
+from survey_app.demo.patients import DEMO_PASSWORD
 from survey_app.models import (
     AuditEvent,
     Team,
@@ -20,9 +23,8 @@ from survey_app.models import (
     WaveItemSummary,
     WaveSummary,
 )
-from survey_app.services import demo, reports, waves
-from survey_app.services.clock import utcnow
-from survey_app.services.demo_patients import DEMO_PASSWORD
+from survey_app.pulse import waves
+from survey_app.reporting import overview
 from tests.figures import shows
 
 ADMIN = "admin@riverside-int.example"
@@ -75,7 +77,7 @@ def test_the_admin_sees_each_int_pooled_with_analysis(app, session, client, logi
         [i.group for i in engaged]).score
     assert f">{score:.1f}<" in row.replace(" ", "")
     # The team counts are those of the INT's own overview (its per-team analysis).
-    teams = reports.int_overview(session, neighbourhood=riverside, instrument=instrument,
+    teams = overview.int_overview(session, neighbourhood=riverside, instrument=instrument,
                                  threshold=5)
     cells = [re.sub(r"<[^>]+>", "", cell).strip()
              for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]

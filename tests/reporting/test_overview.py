@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlmodel import select
 
 from analysis.proportions import wilson_interval
+from survey_app.core.clock import utcnow
 from survey_app.models import Neighbourhood
-from survey_app.services import reports
-from survey_app.services.clock import utcnow
+from survey_app.reporting import overview
 
 
 def test_the_demo_overview_tells_the_story(app, session, riverside):
     instruments = app.extensions["pulse_instruments"]
     neighbourhood = session.exec(select(Neighbourhood)).one()
-    rows = {row.team.slug: row for row in reports.int_overview(
+    rows = {row.team.slug: row for row in overview.int_overview(
         session, neighbourhood=neighbourhood, instrument=instruments["team-pulse"],
         threshold=5)}
     assert set(rows) == {"district-nursing", "gp-practice", "social-care", "mental-health"}
@@ -35,7 +35,7 @@ def test_the_demo_overview_tells_the_story(app, session, riverside):
 def test_a_team_below_the_threshold_shows_no_figures(app, session, open_wave, client,
                                                     hidden_fields):
     from survey_app.models import Wave
-    from survey_app.services import waves
+    from survey_app.pulse import waves
 
     wave = open_wave(size=6)
     for url in wave.urls[:3]:
@@ -44,7 +44,7 @@ def test_a_team_below_the_threshold_shows_no_figures(app, session, open_wave, cl
     waves.close_wave(session, wave=session.get(Wave, wave.wave_id), now=utcnow())
     session.commit()
     neighbourhood = session.exec(select(Neighbourhood)).one()
-    [row] = reports.int_overview(session, neighbourhood=neighbourhood,
+    [row] = overview.int_overview(session, neighbourhood=neighbourhood,
                                  instrument=app.extensions["pulse_instruments"]["team-pulse"],
                                  threshold=5)
     assert row.hidden_reason == "too few answers"
@@ -53,7 +53,7 @@ def test_a_team_below_the_threshold_shows_no_figures(app, session, open_wave, cl
 
 def test_the_demo_s_leads_have_logged_what_they_did(app, session, riverside):
     from survey_app.models import Team
-    from survey_app.services.actions import latest_action, list_actions
+    from survey_app.reporting.actions import latest_action, list_actions
 
     nursing = session.exec(select(Team).where(Team.slug == "district-nursing")).one()
     actions = list_actions(session, team_id=nursing.id)
@@ -64,14 +64,14 @@ def test_the_demo_s_leads_have_logged_what_they_did(app, session, riverside):
 
 def test_every_page_hides_the_same_waves(app, session, riverside):
     """The overview's hidden teams are exactly those whose latest wave the team page
-    hides: one rule (reports.wave_hidden_codes) for both, at a threshold that bites."""
+    hides: one rule (overview.wave_hidden_codes) for both, at a threshold that bites."""
     from survey_app.models import Team
-    from survey_app.services.team_report import wave_hidden_reasons
+    from survey_app.reporting.team_report import wave_hidden_reasons
 
     instruments = app.extensions["pulse_instruments"]
     neighbourhood = session.exec(select(Neighbourhood)).one()
     threshold = 12  # several demo waves have fewer answers than this
-    rows = reports.int_overview(session, neighbourhood=neighbourhood,
+    rows = overview.int_overview(session, neighbourhood=neighbourhood,
                                 instrument=instruments["team-pulse"], threshold=threshold)
     hidden_somewhere = 0
     for row in rows:
@@ -84,13 +84,13 @@ def test_every_page_hides_the_same_waves(app, session, riverside):
 
 
 def test_the_change_verdict_leaves_hidden_waves_out(app, session, riverside):
-    from survey_app.services.reports import wave_hidden_codes
+    from survey_app.reporting.overview import wave_hidden_codes
 
     instruments = app.extensions["pulse_instruments"]
     neighbourhood = session.exec(select(Neighbourhood)).one()
     threshold = 12
     codes = wave_hidden_codes(session, threshold=threshold, neighbourhood_id=neighbourhood.id)
-    rows = reports.int_overview(session, neighbourhood=neighbourhood,
+    rows = overview.int_overview(session, neighbourhood=neighbourhood,
                                 instrument=instruments["team-pulse"], threshold=threshold)
     checked = 0
     for row in rows:
@@ -104,7 +104,7 @@ def test_the_change_verdict_leaves_hidden_waves_out(app, session, riverside):
 
 
 def test_engagement_needs_enough_answers_in_every_group():
-    from survey_app.services.reports import engagement_of
+    from survey_app.reporting.overview import engagement_of
 
     groups = ["motivation", "involvement", "advocacy"]
     assert engagement_of([50.0, 50.0, 50.0], [5, 5, 5], groups, 5) == 10.0

@@ -19,6 +19,9 @@ from analysis.engagement import engagement_from_totals
 from analysis.fatigue import assess_fatigue
 from analysis.proportions import wilson_interval
 from analysis.spc import xmr
+from survey_app import demo
+from survey_app.core.clock import utcnow
+from survey_app.demo.patients import DEMO_PASSWORD
 from survey_app.models import (
     AuditEvent,
     Invitation,
@@ -29,9 +32,7 @@ from survey_app.models import (
     WaveItemSummary,
     WaveSummary,
 )
-from survey_app.services import demo, waves
-from survey_app.services.clock import utcnow
-from survey_app.services.demo_patients import DEMO_PASSWORD
+from survey_app.pulse import waves
 from tests.figures import shows
 
 LEAD = "lead@riverside-int.example"

@@ -21,12 +21,12 @@ from PIL import Image
 from sqlmodel import select
 
 from analysis.spc import xmr
-from survey_app.charts import xmr_chart_svg
+from survey_app.core.clock import LONDON, utcnow
+from survey_app.demo.patients import DEMO_PASSWORD
 from survey_app.models import AuditEvent, Neighbourhood
-from survey_app.reports import render_report
-from survey_app.reports.pdf import FetchRefused, pdf_response, static_only_fetcher
-from survey_app.services.clock import LONDON, utcnow
-from survey_app.services.demo_patients import DEMO_PASSWORD
+from survey_app.reporting.charts import xmr_chart_svg
+from survey_app.reporting.views import render_report
+from survey_app.reporting.views.pdf import FetchRefused, pdf_response, static_only_fetcher
 from tests.conftest import IN_CI
 
 A4_RATIO = 297 / 210
@@ -141,7 +141,7 @@ def _overflowing_words(pdf_path: Path) -> list[str]:
 
 
 def test_the_report_downloads_as_an_a4_pdf(signed_in, session, tmp_path, no_network, caplog):
-    caplog.set_level(logging.WARNING, logger="survey_app.reports.pdf")
+    caplog.set_level(logging.WARNING, logger="survey_app.reporting.views.pdf")
     response = signed_in.get("/test-only/report?format=pdf")
 
     assert response.status_code == 200

@@ -14,12 +14,13 @@ import pytest
 from sqlmodel import select
 
 from analysis.spc import xmr
+from survey_app.core.clock import LONDON, as_utc, utcnow
+from survey_app.demo.patients import DEMO_PASSWORD
 from survey_app.models import AuditEvent, Neighbourhood, Team, TeamAction, TeamRebase, Wave
 from survey_app.models import WaveItemSummary as ItemRow
-from survey_app.reports.overview import FATIGUE_LABELS, FATIGUE_TAGS
-from survey_app.services import reports, team_report, waves
-from survey_app.services.clock import LONDON, as_utc, utcnow
-from survey_app.services.demo_patients import DEMO_PASSWORD
+from survey_app.pulse import waves
+from survey_app.reporting import overview, team_report
+from survey_app.reporting.views.overview import FATIGUE_LABELS, FATIGUE_TAGS
 from tests.figures import renderings
 
 TEAM = "district-nursing"
@@ -76,7 +77,7 @@ def page(client, int_slug, team=TEAM):
 def test_the_chart_figures_are_analysis_xmr_of_the_same_percentages(lead_signed_in, client,
                                                                     session):
     html = page(client, lead_signed_in)
-    series = reports.team_series(session, team_id=team_of(session, TEAM).id)
+    series = overview.team_series(session, team_id=team_of(session, TEAM).id)
     values = work_percentages(series)
     chart = xmr(values, improvement="increase")
     rows = table(html, "table-recommend_work")
@@ -108,7 +109,7 @@ class TestSuppression:
     def test_a_wave_below_the_threshold_is_a_gap_with_its_reason(self, lead_signed_in, client,
                                                                  session):
         html = page(client, lead_signed_in)
-        series = reports.team_series(session, team_id=team_of(session, TEAM).id)
+        series = overview.team_series(session, team_id=team_of(session, TEAM).id)
         assert series[-1].responded == 11
         rows = table(html, "table-recommend_work")
         assert rows[-1][2] == "–"
@@ -128,7 +129,7 @@ class TestSuppression:
                                                           app):
         html = page(client, lead_signed_in)
         team = team_of(session, TEAM)
-        series = reports.team_series(session, team_id=team.id)
+        series = overview.team_series(session, team_id=team.id)
         hidden = team_report.wave_hidden_reasons(session, team=team, series=series,
                                                  threshold=12)
         columns = header(html, "table-heatmap")[1:]
@@ -159,7 +160,7 @@ def test_a_heatmap_cell_needs_enough_scored_answers_not_just_answers(lead_signed
     # Most of the first group's answers to one question become "Don't know", which has
     # no score: 24 answered, but the mean would rest on 3 people.
     team = team_of(session, TEAM)
-    series = reports.team_series(session, team_id=team.id)
+    series = overview.team_series(session, team_id=team.id)
     item = app.extensions["pulse_instruments"]["team-pulse"].pool_items[0]
     rows = [session.get(ItemRow, (w.wave_id, item.id)) for w in series[:3]]
     assert sum(row.answered for row in rows) >= 5
@@ -183,7 +184,7 @@ def test_heatmap_groups_are_fixed_from_the_first_pulse_so_closing_one_changes_no
     # compared with this month's, they would give one pulse's answers away.
     team = team_of(session, TEAM)
     instrument = app.extensions["pulse_instruments"]["team-pulse"]
-    series = reports.team_series(session, team_id=team.id)
+    series = overview.team_series(session, team_id=team.id)
     labels = [w.label for w in series]
     assert len(series) == 12
     later = [session.get(Wave, w.wave_id) for w in series[4:]]
@@ -234,7 +235,7 @@ def test_too_few_pulses_for_a_heatmap_group_says_so(app, session, open_wave, hid
 
 def test_engagement_needs_enough_scored_answers_in_every_group(lead_signed_in, session, app):
     instrument = app.extensions["pulse_instruments"]["team-pulse"]
-    items = reports.engagement_items(instrument)
+    items = overview.engagement_items(instrument)
     threshold = 6
     hidden_by_a_group = 0
     for team in session.exec(select(Team)).all():
@@ -256,7 +257,7 @@ def test_engagement_needs_enough_scored_answers_in_every_group(lead_signed_in, s
                 hidden_by_a_group += 1
             else:
                 assert engagement.hidden_reasons[i] is None
-                assert engagement.values[i] == reports.engagement_of(
+                assert engagement.values[i] == overview.engagement_of(
                     [row.score_sum if row else 0.0 for row in rows],
                     [row.scored if row else 0 for row in rows], [g for _, g in items])
     # The demo has shown pulses whose engagement rests on too few answers in a group.
@@ -265,8 +266,8 @@ def test_engagement_needs_enough_scored_answers_in_every_group(lead_signed_in, s
 
 def test_the_fatigue_judgement_uses_the_overview_s_words(lead_signed_in, client, session):
     html = page(client, lead_signed_in)
-    series = reports.team_series(session, team_id=team_of(session, TEAM).id)
-    level = reports.fatigue_of(series).level
+    series = overview.team_series(session, team_id=team_of(session, TEAM).id)
+    level = overview.fatigue_of(series).level
     assert (f'<strong class="nhsuk-tag {FATIGUE_TAGS[level]}">{FATIGUE_LABELS[level]}</strong>'
             in html)
 
@@ -311,7 +312,7 @@ def wave_date(session, wave_id, offset_days=0):
 def test_an_action_added_through_the_form_is_listed_and_drawn(lead_signed_in, client, session,
                                                               hidden_fields):
     team = team_of(session, TEAM)
-    series = reports.team_series(session, team_id=team.id)
+    series = overview.team_series(session, team_id=team.id)
     url = f"/reports/{lead_signed_in}/teams/{TEAM}"
     fields = hidden_fields(client.get(url).data)
     taken_on = wave_date(session, series[5].wave_id, 2)
@@ -366,7 +367,7 @@ def test_rebase_is_refused_without_special_cause_and_recomputes_limits_with_it(
         lead_signed_in, client, session, hidden_fields):
     # The practice's charts show only common cause: nowhere to start afresh.
     gp = team_of(session, "gp-practice")
-    gp_series = reports.team_series(session, team_id=gp.id)
+    gp_series = overview.team_series(session, team_id=gp.id)
     gp_url = f"/reports/{lead_signed_in}/teams/gp-practice"
     html = client.get(gp_url).data.decode()
     assert "No chart shows a sustained shift" in html
@@ -379,7 +380,7 @@ def test_rebase_is_refused_without_special_cause_and_recomputes_limits_with_it(
 
     # The nursing team's shift begins at the sixth pulse: the lead starts afresh there.
     team = team_of(session, TEAM)
-    series = reports.team_series(session, team_id=team.id)
+    series = overview.team_series(session, team_id=team.id)
     values = work_percentages(series)
     url = f"/reports/{lead_signed_in}/teams/{TEAM}"
     before = client.get(url).data.decode()
@@ -406,7 +407,7 @@ def test_rebase_is_refused_without_special_cause_and_recomputes_limits_with_it(
 
 def test_each_table_downloads_as_csv(lead_signed_in, client, session, hidden_fields):
     url = f"/reports/{lead_signed_in}/teams/{TEAM}"
-    series = reports.team_series(session, team_id=team_of(session, TEAM).id)
+    series = overview.team_series(session, team_id=team_of(session, TEAM).id)
     client.post(f"{url}/actions", data={
         **hidden_fields(client.get(url).data), "taken_on": wave_date(
             session, series[2].wave_id).isoformat(), "stage": "Plan",

@@ -23,12 +23,12 @@ from aiosmtpd.smtp import Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 from sqlmodel import Session, select
 
-from survey_app.channels.outbox import OutboxChannel
-from survey_app.channels.routing import Channels
-from survey_app.db import get_engine
+from survey_app.core.clock import LONDON
+from survey_app.core.db import get_engine
 from survey_app.models import Neighbourhood, Team
-from survey_app.services import programme, schedules
-from survey_app.services.clock import LONDON
+from survey_app.scheduling import schedules, tick
+from survey_app.scheduling.channels.outbox import OutboxChannel
+from survey_app.scheduling.channels.routing import Channels
 
 # A syntactically valid fake key: {key_name}-{service_id}-{secret_key}.
 SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
@@ -194,16 +194,16 @@ def outbox() -> OutboxChannel:
 def run(app, outbox):
     """Tick at a moment, in a session of its own (as the scheduler process does)."""
 
-    def tick(now: datetime, *, channels: Channels | None = None, holder: str = "test",
-             **options: Any) -> programme.TickReport:
+    def run_tick(now: datetime, *, channels: Channels | None = None, holder: str = "test",
+             **options: Any) -> tick.TickReport:
         with Session(get_engine(app), expire_on_commit=False) as session:
-            return programme.tick(
+            return tick.tick(
                 session, now=now, instrument=app.extensions["pulse_instruments"]["team-pulse"],
                 channels=channels or Channels(outbox=outbox),
-                links=programme.LinkSettings(BASE, app.config["SECRET_KEY"]),
+                links=tick.LinkSettings(BASE, app.config["SECRET_KEY"]),
                 holder=holder, **options)
 
-    return tick
+    return run_tick
 
 
 @pytest.fixture

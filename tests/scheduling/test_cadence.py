@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from survey_app.services.cadence import (
+from survey_app.core.clock import LONDON
+from survey_app.scheduling.cadence import (
     Burden,
     Cadence,
     QuietHours,
@@ -26,7 +27,6 @@ from survey_app.services.cadence import (
     shortest_gap_days,
     validate_schedule,
 )
-from survey_app.services.clock import LONDON
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from sqlmodel import col, select
 
+from survey_app.core.clock import utcnow
 from survey_app.models import Invitation, Message, Wave
-from survey_app.services.clock import utcnow
 
 
 def _first_tuesday_of_next_month() -> date:

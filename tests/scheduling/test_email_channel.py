@@ -15,15 +15,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
-from survey_app.channels.base import OutgoingMessage, SendResult
-from survey_app.channels.email import (
+from survey_app.core.config import ConfigError
+from survey_app.scheduling.channels.base import OutgoingMessage, SendResult
+from survey_app.scheduling.channels.email import (
     EmailChannel,
     SmtpSettings,
     build_email,
     smtp_settings_from_env,
 )
-from survey_app.channels.templates import invitation_message, reminder_message
-from survey_app.config import ConfigError
+from survey_app.scheduling.channels.templates import invitation_message, reminder_message
 from tests.scheduling.conftest import ServerFactory, free_port
 
 FROM = "Riverside INT pulse <pulse@riverside-int.example>"

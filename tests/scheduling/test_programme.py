@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from survey_app.channels.routing import Channels
+from survey_app.core.clock import LONDON
 from survey_app.models import Invitation, Message, Wave
-from survey_app.services import programme, schedules
-from survey_app.services.clock import LONDON
+from survey_app.scheduling import schedules, tick
+from survey_app.scheduling.channels.routing import Channels
 from tests.scheduling.conftest import BASE, at
 
 
@@ -156,7 +156,7 @@ def test_two_schedulers_ticking_together_invite_each_person_once(app, run, sessi
                                                                  schedule_for, outbox):
     schedule_for(make_team(size=30))
     barrier = threading.Barrier(2)
-    reports: list[programme.TickReport] = []
+    reports: list[tick.TickReport] = []
 
     def scheduler(name: str) -> None:
         barrier.wait()
@@ -201,7 +201,7 @@ def test_a_crash_between_send_and_record_leaves_only_that_batch_unknown(
 
 def test_transient_failures_retry_with_backoff_then_give_up(run, session, make_team,
                                                             schedule_for):
-    from survey_app.channels.base import SendResult
+    from survey_app.scheduling.channels.base import SendResult
 
     class Flaky:
         name = "email"

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from survey_app.channels.email import EmailChannel, SmtpSettings
-from survey_app.channels.routing import Channels
-from survey_app.channels.sms import NotifySettings, NotifySmsChannel
+from survey_app.core.clock import utcnow
 from survey_app.models import Message, StaffMember
-from survey_app.services.clock import utcnow
+from survey_app.scheduling.channels.email import EmailChannel, SmtpSettings
+from survey_app.scheduling.channels.routing import Channels
+from survey_app.scheduling.channels.sms import NotifySettings, NotifySmsChannel
 from tests.scheduling.conftest import API_KEY, BASE, INVITATION_TEMPLATE, REMINDER_TEMPLATE, at
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from survey_app.services.roster import (
+from survey_app.scheduling.roster import (
     RosterRow,
     RosterRowError,
     normalise_uk_mobile,

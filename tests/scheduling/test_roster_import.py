@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
+from survey_app.core.clock import utcnow
 from survey_app.models import Neighbourhood, StaffMember, TeamMembership
-from survey_app.services import roster, teams
-from survey_app.services.clock import utcnow
-from survey_app.services.roster_import import RosterError, import_roster, known_teams
+from survey_app.pulse import teams
+from survey_app.scheduling import roster
+from survey_app.scheduling.roster_import import RosterError, import_roster, known_teams
 
 SAMPLE = Path(__file__).resolve().parents[2] / "survey_app" / "static" / "roster-sample.csv"
 TEAMS = ("district-nursing", "gp-practice", "social-care", "mental-health")

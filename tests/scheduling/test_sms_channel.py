@@ -11,10 +11,14 @@ from typing import Any
 import jwt
 import pytest
 
-from survey_app.channels.base import MAX_REASON, OutgoingMessage
-from survey_app.channels.sms import NotifySettings, NotifySmsChannel, notify_settings_from_env
-from survey_app.channels.templates import SMS_TEXT_LIMIT, invitation_message
-from survey_app.config import ConfigError
+from survey_app.core.config import ConfigError
+from survey_app.scheduling.channels.base import MAX_REASON, OutgoingMessage
+from survey_app.scheduling.channels.sms import (
+    NotifySettings,
+    NotifySmsChannel,
+    notify_settings_from_env,
+)
+from survey_app.scheduling.channels.templates import SMS_TEXT_LIMIT, invitation_message
 from tests.scheduling.conftest import (
     API_KEY,
     CLOSES,

@@ -1,0 +1,106 @@
+"""Sign in, sign out, change password."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from survey_app.accounts import users
+from survey_app.accounts.access import SignedInUser
+from survey_app.accounts.forms import LoginForm, PasswordChangeForm
+from survey_app.core import audit
+from survey_app.core.clock import utcnow
+from survey_app.core.db import get_session
+from survey_app.core.extensions import limiter
+
+bp = Blueprint("auth", __name__)
+
+HOME_BY_ROLE = {"recorder": "activation.record", "lead": "reports.index", "admin": "admin.users"}
+
+
+def _account_key() -> str:
+    return "login:" + users.normalise_email(request.form.get("email", ""))
+
+
+def _failed(response: WerkzeugResponse) -> bool:
+    return response.status_code != 302
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only same-site paths: never redirect a signed-in user to another host.
+    if not target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PULSE_LOGIN_CLIENT_LIMIT"], methods=["POST"],
+               deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["PULSE_LOGIN_ACCOUNT_LIMIT"], methods=["POST"],
+               key_func=_account_key, deduct_when=_failed)
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    if form.validate_on_submit():
+        db = get_session()
+        user = users.authenticate(db, email=form.email.data, password=form.password.data)
+        if user is not None:
+            session.clear()  # a fresh session id at sign-in (no fixation)
+            session.permanent = True
+            login_user(SignedInUser(user))
+            audit.record(db, user_id=user.id, action="auth.login", now=utcnow())
+            db.commit()
+            home = url_for(HOME_BY_ROLE[user.role])
+            return redirect(_safe_next(request.args.get("next")) or home)
+        db.commit()  # keeps a password rehash, if any
+        form.password.errors = ["The email address or password is not right"]
+    status = 400 if form.errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    logout_user()
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> ResponseReturnValue:
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            users.change_password(db, user=current_user.user, current=form.current.data,
+                                     new=form.new.data)
+        except users.AccountError as error:
+            (form.current if error.field == "current" else form.new).errors = [str(error)]
+        else:
+            audit.record(db, user_id=current_user.id, action="auth.password_change", now=utcnow())
+            db.commit()
+            login_user(SignedInUser(current_user.user))  # this session carries on
+            flash("Your password has been changed. Other sessions have been signed out.")
+            return redirect(url_for(HOME_BY_ROLE[current_user.role]))
+    status = 400 if form.errors else 200
+    return render_template("auth/password.html", form=form), status
+
+
+@bp.get("/home")
+@login_required
+def home() -> ResponseReturnValue:
+    return render_template("auth/home.html")

@@ -1,0 +1,96 @@
+"""Sites where an INT sees patients, and the tablets enrolled there."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from survey_app.models import SITE_KINDS, Kiosk, Neighbourhood, Site
+from survey_app.pulse.tokens import hash_secret
+
+
+class SiteError(ValueError):
+    """A user-facing problem with a site or kiosk request."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSummary:
+    code: str
+    name: str
+    kind: str
+    neighbourhood_slug: str
+
+
+def list_sites(session: Session) -> list[SiteSummary]:
+    rows = session.exec(
+        select(Site, Neighbourhood.slug)
+        .join(Neighbourhood, col(Neighbourhood.id) == col(Site.neighbourhood_id))
+        .order_by(col(Neighbourhood.slug), col(Site.code))
+    ).all()
+    return [SiteSummary(site.code, site.name, site.kind, slug) for site, slug in rows]
+
+
+def all_sites(session: Session) -> list[Site]:
+    return list(session.exec(select(Site).order_by(col(Site.name))))
+
+
+def find_site(session: Session, *, code: str) -> Site | None:
+    """A site by its public code (case-insensitive), or None."""
+    return session.exec(select(Site).where(Site.code == code.strip().upper())).first()
+
+
+def create_site(session: Session, *, neighbourhood: Neighbourhood, code: str, name: str,
+                kind: str) -> Site:
+    code = code.strip().upper()
+    if not code.isalnum() or not 2 <= len(code) <= 12:
+        raise SiteError("A site code is 2 to 12 letters and numbers")
+    if kind not in SITE_KINDS:
+        raise SiteError(f"Site kind must be one of {', '.join(SITE_KINDS)}")
+    if find_site(session, code=code) is not None:
+        raise SiteError(f"There is already a site {code}")
+    site = Site(neighbourhood_id=neighbourhood.id or 0, code=code, name=name.strip(), kind=kind)
+    session.add(site)
+    session.flush()
+    return site
+
+
+def enrol_kiosk(session: Session, *, site: Site, name: str, ask_experience: bool,
+                now: datetime) -> tuple[Kiosk, str]:
+    """Enrol a tablet; returns the kiosk and its secret (for the device cookie only)."""
+    secret = secrets.token_urlsafe(32)
+    kiosk = Kiosk(site_id=site.id or 0, name=name.strip() or "Waiting-room tablet",
+                  secret_hash=hash_secret(secret), ask_experience=ask_experience,
+                  enrolled_at=now)
+    session.add(kiosk)
+    session.flush()
+    return kiosk, secret
+
+
+def active_kiosk(session: Session, *, secret: str) -> tuple[Kiosk, Site] | None:
+    """The enrolled, unrevoked kiosk holding this secret, with its site."""
+    row = session.exec(
+        select(Kiosk, Site).join(Site, col(Site.id) == col(Kiosk.site_id))
+        .where(Kiosk.secret_hash == hash_secret(secret), col(Kiosk.revoked_at).is_(None))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def revoke_kiosk(session: Session, *, kiosk_id: int, now: datetime) -> Kiosk:
+    kiosk = session.get(Kiosk, kiosk_id)
+    if kiosk is None:
+        raise SiteError(f"No kiosk {kiosk_id}")
+    if kiosk.revoked_at is None:
+        kiosk.revoked_at = now
+        session.add(kiosk)
+    return kiosk
+
+
+def list_kiosks(session: Session) -> list[tuple[Kiosk, Site]]:
+    rows = session.exec(
+        select(Kiosk, Site).join(Site, col(Site.id) == col(Kiosk.site_id))
+        .order_by(col(Kiosk.revoked_at).is_not(None), col(Site.code), col(Kiosk.id))
+    ).all()
+    return [(kiosk, site) for kiosk, site in rows]

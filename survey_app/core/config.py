@@ -1,0 +1,131 @@
+"""Settings, read from the environment (``PULSE_*``) over safe defaults.
+
+In production the app refuses to start without a real secret key; in
+development a key is generated once and kept in the instance folder, so
+sessions survive restarts without anyone having to set one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from questionnaires import DIRECTORY as QUESTIONNAIRES
+
+ENVIRONMENTS = ("development", "production", "testing")
+PLACEHOLDER_SECRETS = {"", "dev", "change-me", "changeme", "secret"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message says what to set."""
+
+
+def _env_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def load_settings(instance_path: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment."""
+    env = environ.get("PULSE_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"PULSE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    port = _env_int(environ, "PULSE_PORT", 5000)
+    database_url = environ.get("PULSE_DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "pulse.sqlite3")
+    )
+    settings: dict[str, Any] = {
+        "PULSE_ENV": env,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PULSE_BASE_URL": environ.get("PULSE_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
+        "PULSE_QUESTIONNAIRES": environ.get("PULSE_QUESTIONNAIRES", str(QUESTIONNAIRES)),
+        "PULSE_SUPPRESSION_THRESHOLD": _env_int(environ, "PULSE_SUPPRESSION_THRESHOLD", 5),
+        "PULSE_FREE_TEXT_THRESHOLD": _env_int(environ, "PULSE_FREE_TEXT_THRESHOLD", 10),
+        "PULSE_TRUSTED_PROXIES": _env_int(environ, "PULSE_TRUSTED_PROXIES", 0),
+        "RATELIMIT_STORAGE_URI": environ.get("PULSE_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "PULSE_CODE_ATTEMPT_LIMIT": environ.get(
+            "PULSE_CODE_ATTEMPT_LIMIT", "10 per minute;40 per hour"
+        ),
+        # An open pulse page keeps its form valid for 12 hours; an older one is
+        # re-shown with the answers kept rather than rejected (see pulse.views).
+        "WTF_CSRF_TIME_LIMIT": _env_int(environ, "PULSE_FORM_TIME_LIMIT", 12 * 3600),
+        # Roster uploads are the largest requests: 25 MB is ~200,000 rows.
+        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "SESSION_COOKIE_NAME": "pulse_session",
+        # A signed-in session lasts a working day.
+        "PERMANENT_SESSION_LIFETIME": _env_int(environ, "PULSE_SESSION_HOURS", 12) * 3600,
+        "PULSE_LOGIN_CLIENT_LIMIT": environ.get("PULSE_LOGIN_CLIENT_LIMIT",
+                                                "20 per minute;100 per hour"),
+        "PULSE_LOGIN_ACCOUNT_LIMIT": environ.get("PULSE_LOGIN_ACCOUNT_LIMIT",
+                                                 "5 per minute;20 per hour"),
+        "PULSE_QR_LIMIT": environ.get("PULSE_QR_LIMIT", "30 per minute;300 per hour"),
+        # Staff results pages (no sign-in) per client address.
+        "PULSE_RESULTS_LIMIT": environ.get("PULSE_RESULTS_LIMIT", "60 per minute;600 per hour"),
+        # The read-only API: calls per token, and failed token checks per client.
+        "PULSE_API_RATE_LIMIT": environ.get("PULSE_API_RATE_LIMIT", "120 per minute"),
+        "PULSE_API_FAILED_AUTH_LIMIT": environ.get("PULSE_API_FAILED_AUTH_LIMIT",
+                                                   "30 per minute"),
+    }
+    settings["SECRET_KEY"] = _secret_key(env, instance_path, environ)
+    settings["PULSE_PSEUDONYM_KEY"] = _pseudonym_key(env, instance_path, environ)
+    # Imported here: the channel modules raise this module's ConfigError.
+    from survey_app.scheduling.channels.email import smtp_settings_from_env
+    from survey_app.scheduling.channels.sms import notify_settings_from_env
+
+    settings["PULSE_SMTP"] = smtp_settings_from_env(environ)
+    settings["PULSE_NOTIFY"] = notify_settings_from_env(environ)
+    return settings
+
+
+def _secret_key(env: str, instance_path: str, environ: Mapping[str, str]) -> str:
+    key = environ.get("PULSE_SECRET_KEY", "")
+    if env == "production":
+        if key.strip().lower() in PLACEHOLDER_SECRETS or len(key) < 32:
+            raise ConfigError(
+                "PULSE_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
+        return key
+    return key or _kept_in_instance(instance_path, "secret_key")
+
+
+def _pseudonym_key(env: str, instance_path: str, environ: Mapping[str, str]) -> bytes | None:
+    """The HMAC key for NHS-number pseudonyms, or None (then NHS numbers are refused).
+
+    It must live outside the database: whoever holds both could test guesses.
+    Production takes it only from the environment; development keeps one in
+    the instance folder so the demo works out of the box.
+    """
+    key = environ.get("PULSE_PSEUDONYM_KEY", "")
+    if key:
+        if len(key) < 32:
+            raise ConfigError("PULSE_PSEUDONYM_KEY must be at least 32 characters")
+        return key.encode()
+    if env == "production":
+        return None
+    return _kept_in_instance(instance_path, "pseudonym_key").encode()
+
+
+def _kept_in_instance(instance_path: str, name: str) -> str:
+    """A random value generated once and kept (owner-only) in the instance folder."""
+    key_file = Path(instance_path) / name
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    generated = secrets.token_urlsafe(48)
+    key_file.write_text(generated)
+    key_file.chmod(0o600)
+    return generated

@@ -1,0 +1,653 @@
+"""XmR ("plot the dots") charts and the response-rate strip drawn under them.
+
+:func:`xmr_chart_svg` draws an :class:`analysis.spc.XmRChart` as Making Data Count
+does: the data line, the mean, the process limits dashed and the near limits
+faint, each point marked by its variation (colour *and* shape), rebased segments
+drawn apart, hidden waves as gaps, and the action log as vertical markers.
+:func:`response_rate_svg` uses the same x positions (:func:`x_positions`) so it
+lines up under the chart; :func:`xmr_table_rows` gives the data-table alternative.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypedDict
+
+from analysis.spc import (
+    COMMON_CAUSE,
+    SPECIAL_CAUSE_CONCERN,
+    SPECIAL_CAUSE_IMPROVEMENT,
+    SPECIAL_CAUSE_NEUTRAL_HIGH,
+    SPECIAL_CAUSE_NEUTRAL_LOW,
+    XmRChart,
+)
+from survey_app.reporting.charts._svg import (
+    COMMON_GREY,
+    CONCERN_ORANGE,
+    FAINT,
+    GRID,
+    IMPROVEMENT_BLUE,
+    NEUTRAL_PURPLE,
+    SECONDARY,
+    TEXT,
+    WHITE,
+    check_improvement,
+    check_size,
+    element,
+    format_number,
+    make_id,
+    nice_ticks,
+    num,
+    svg_root,
+    text,
+    text_width,
+    titled,
+    truncate,
+)
+
+__all__ = [
+    "HIDDEN_TOO_FEW",
+    "MARGIN_LEFT",
+    "MARGIN_RIGHT",
+    "VARIATION_WORDS",
+    "ChartEvent",
+    "XmRTableRow",
+    "response_rate_svg",
+    "x_positions",
+    "xmr_chart_svg",
+    "xmr_table_rows",
+]
+
+#: Left and right margins shared by every chart on a time axis, so they align.
+MARGIN_LEFT = 56
+MARGIN_RIGHT = 16
+HIDDEN_TOO_FEW = "too few answers"
+
+#: Each variation label in words, as the data table and the legend show it.
+VARIATION_WORDS: dict[str, str] = {
+    COMMON_CAUSE: "Common cause",
+    SPECIAL_CAUSE_IMPROVEMENT: "Special cause: improvement",
+    SPECIAL_CAUSE_CONCERN: "Special cause: concern",
+    SPECIAL_CAUSE_NEUTRAL_HIGH: "Special cause: unusually high",
+    SPECIAL_CAUSE_NEUTRAL_LOW: "Special cause: unusually low",
+}
+_DIRECTION_WORDS = {
+    "increase": "higher is better",
+    "decrease": "lower is better",
+    "neutral": "neither direction is better",
+}
+_TOP = 30  # room for event labels above the plot
+_AXIS_BELOW = 44  # hidden-wave markers and x labels under the plot
+_LEGEND_ROW = 20
+_FONT_SIZE = 11
+
+
+@dataclass(frozen=True, slots=True)
+class ChartEvent:
+    """An action from the action log ("you said, we did") drawn on a chart.
+
+    Attributes
+    ----------
+    label : str
+        A short marker label drawn on the chart (e.g. ``"A1"``).
+    at_index : int
+        Position of the wave the action belongs to (0-based, as in `labels`).
+    text : str
+        What was done, in words (shown in the legend and the marker's tooltip).
+    """
+
+    label: str
+    at_index: int
+    text: str
+
+
+class XmRTableRow(TypedDict):
+    """One wave of the data-table alternative to an XmR chart."""
+
+    label: str
+    value: float | None
+    mean: float | None
+    lower: float | None
+    upper: float | None
+    variation: str
+
+
+def x_positions(count: int, width: int) -> tuple[float, ...]:
+    """Centre x of each of `count` waves on a chart `width` wide.
+
+    Every chart on a time axis uses this, so a response-rate strip drawn with the
+    same `width` and number of waves lines up exactly under its XmR chart.
+
+    Raises
+    ------
+    ValueError
+        If `count` is below 1.
+    """
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}")
+    step = (width - MARGIN_LEFT - MARGIN_RIGHT) / count
+    return tuple(MARGIN_LEFT + step * (i + 0.5) for i in range(count))
+
+
+def _present(value: float | None) -> bool:
+    return value is not None and not math.isnan(value)
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _check_series(labels: Sequence[str], values: Sequence[float | None], chart: XmRChart) -> None:
+    if not labels:
+        raise ValueError("labels must not be empty")
+    if len(values) != len(labels):
+        raise ValueError(f"values has {len(values)} entries for {len(labels)} labels")
+    if len(chart.values) != len(labels):
+        raise ValueError(f"chart has {len(chart.values)} points for {len(labels)} labels")
+    for i, (value, variation) in enumerate(zip(values, chart.variation, strict=True)):
+        if _present(value) != (variation is not None):
+            raise ValueError(f"values[{i}] and the chart disagree on whether wave {i} is hidden")
+
+
+def _check_reasons(reasons: Sequence[str | None] | None, count: int) -> list[str]:
+    if reasons is None:
+        return [HIDDEN_TOO_FEW] * count
+    if len(reasons) != count:
+        raise ValueError(f"hidden_reasons has {len(reasons)} entries for {count} labels")
+    return [reason or HIDDEN_TOO_FEW for reason in reasons]
+
+
+def xmr_table_rows(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    chart: XmRChart,
+    hidden_reasons: Sequence[str | None] | None = None,
+) -> list[XmRTableRow]:
+    """The chart as table rows, one per wave, for the data-table alternative.
+
+    A hidden wave has ``value`` None and ``variation`` ``"Hidden: <reason>"``
+    (by default "too few answers"); limits that cannot be computed are None.
+
+    Raises
+    ------
+    ValueError
+        If `labels`, `values`, `hidden_reasons` and `chart` differ in length, or
+        `values` and `chart` disagree on which waves are hidden.
+    """
+    _check_series(labels, values, chart)
+    reasons = _check_reasons(hidden_reasons, len(labels))
+    rows: list[XmRTableRow] = []
+    for i, label in enumerate(labels):
+        variation = chart.variation[i]
+        value = values[i]
+        rows.append(
+            XmRTableRow(
+                label=label,
+                value=value if _present(value) else None,
+                mean=_finite_or_none(chart.mean[i]),
+                lower=_finite_or_none(chart.lower[i]),
+                upper=_finite_or_none(chart.upper[i]),
+                variation=(
+                    f"Hidden: {reasons[i]}" if variation is None else VARIATION_WORDS[variation]
+                ),
+            )
+        )
+    return rows
+
+
+def _format_value(value: float, unit: str) -> str:
+    return f"{format_number(value)}{unit}"
+
+
+# --------------------------------------------------------------------------- shapes
+
+_POINT_STYLE: dict[str, tuple[str, str]] = {  # variation -> (shape, colour)
+    COMMON_CAUSE: ("small-circle", COMMON_GREY),
+    SPECIAL_CAUSE_IMPROVEMENT: ("square", IMPROVEMENT_BLUE),
+    SPECIAL_CAUSE_CONCERN: ("diamond", CONCERN_ORANGE),
+    SPECIAL_CAUSE_NEUTRAL_HIGH: ("triangle-up", NEUTRAL_PURPLE),
+    SPECIAL_CAUSE_NEUTRAL_LOW: ("triangle-down", NEUTRAL_PURPLE),
+}
+
+
+_CORNERS: dict[str, tuple[tuple[float, float], ...]] = {  # polygon corners from the centre
+    "diamond": ((0.0, -6.5), (6.5, 0.0), (0.0, 6.5), (-6.5, 0.0)),
+    "triangle-up": ((0.0, -6.5), (6.0, 4.5), (-6.0, 4.5)),
+    "triangle-down": ((0.0, 6.5), (6.0, -4.5), (-6.0, -4.5)),
+    "hidden": ((-3.5, -3.5), (3.5, -3.5), (3.5, 3.5), (-3.5, 3.5)),
+}
+
+
+def _shape(kind: str, x: float, y: float, attrs: dict[str, object], tooltip: str | None) -> str:
+    """A marker centred on (x, y); special causes get a dark outline (3:1 on white)."""
+    geometry: dict[str, object]
+    if kind == "small-circle":
+        tag, geometry = "circle", {"cx": x, "cy": y, "r": 3.5}
+    elif kind == "square":
+        tag, geometry = "rect", {"x": x - 5, "y": y - 5, "width": 10.0, "height": 10.0}
+    else:
+        tag = "polygon"
+        geometry = {
+            "points": " ".join(f"{num(x + dx)},{num(y + dy)}" for dx, dy in _CORNERS[kind])
+        }
+    merged = {**geometry, **attrs}
+    return titled(tag, merged, tooltip) if tooltip else element(tag, merged)
+
+
+def _point(
+    variation: str, x: float, y: float, tooltip: str | None, role: str = "point"
+) -> str:
+    kind, colour = _POINT_STYLE[variation]
+    outline = SECONDARY if variation == COMMON_CAUSE else TEXT
+    attrs: dict[str, object] = {
+        "class": f"{role} {role}--{variation}",
+        "fill": colour,
+        "stroke": outline,
+        "stroke-width": 1.0,
+    }
+    return _shape(kind, x, y, attrs, tooltip)
+
+
+def _hidden_marker(x: float, y: float, tooltip: str | None, role: str = "hidden-wave") -> str:
+    attrs: dict[str, object] = {
+        "class": role,
+        "fill": WHITE,
+        "stroke": SECONDARY,
+        "stroke-width": 1.0,
+        "stroke-dasharray": "2 1.5",
+    }
+    return _shape("hidden", x, y, attrs, tooltip)
+
+
+def _hline(cls: str, x0: float, x1: float, y: float, **attrs: object) -> str:
+    return element("line", {"class": cls, "x1": x0, "x2": x1, "y1": y, "y2": y, **attrs})
+
+
+def _vline(cls: str, x: float, y0: float, y1: float, **attrs: object) -> str:
+    return element("line", {"class": cls, "x1": x, "x2": x, "y1": y0, "y2": y1, **attrs})
+
+
+_LINE_ATTRS: dict[str, dict[str, object]] = {
+    "mean": {"stroke": TEXT, "stroke-width": 1.5},
+    "limit": {"stroke": SECONDARY, "stroke-width": 1.2, "stroke-dasharray": "6 4"},
+    "near-limit": {"stroke": FAINT, "stroke-width": 1.0, "stroke-dasharray": "1.5 3"},
+    "rebase": {"stroke": TEXT, "stroke-width": 1.5},
+    "event": {"stroke": TEXT, "stroke-width": 1.0, "stroke-dasharray": "3 2"},
+}
+
+
+# --------------------------------------------------------------------------- axes
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """The plot area of a time chart and its scales."""
+
+    width: int
+    top: float
+    bottom: float
+    lo: float
+    hi: float
+    xs: tuple[float, ...]
+
+    @property
+    def step(self) -> float:
+        return (self.width - MARGIN_LEFT - MARGIN_RIGHT) / len(self.xs)
+
+    def y(self, value: float) -> float:
+        return self.bottom - (value - self.lo) / (self.hi - self.lo) * (self.bottom - self.top)
+
+    def inside(self, value: float) -> bool:
+        return math.isfinite(value) and self.lo - 1e-9 <= value <= self.hi + 1e-9
+
+
+def _y_axis(frame: _Frame, ticks: Sequence[float], unit: str) -> list[str]:
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else None
+    out = []
+    for tick in ticks:
+        y = frame.y(tick)
+        out.append(
+            _hline("gridline", MARGIN_LEFT, frame.width - MARGIN_RIGHT, y,
+                   stroke=GRID, **{"stroke-width": 1.0})
+        )
+        out.append(
+            element(
+                "text",
+                {"class": "tick-label", "x": MARGIN_LEFT - 6.0, "y": y + 4,
+                 "text-anchor": "end", "font-size": _FONT_SIZE, "fill": SECONDARY},
+                text(f"{format_number(tick, step)}{unit}"),
+            )
+        )
+    return [element("g", {"class": "y-axis", "aria-hidden": "true"}, *out)]
+
+
+def _x_axis(frame: _Frame, labels: Sequence[str]) -> list[str]:
+    widest = max(text_width(label, _FONT_SIZE) for label in labels) + 8
+    every = max(1, math.ceil(widest / frame.step))
+    out = [_hline("axis", MARGIN_LEFT, frame.width - MARGIN_RIGHT, frame.bottom,
+                  stroke=SECONDARY, **{"stroke-width": 1.0})]
+    for i, (x, label) in enumerate(zip(frame.xs, labels, strict=True)):
+        out.append(_vline("tick", x, frame.bottom, frame.bottom + 4, stroke=SECONDARY))
+        if i % every == 0:
+            out.append(
+                element(
+                    "text",
+                    {"class": "x-label", "x": x, "y": frame.bottom + 32.0,
+                     "text-anchor": "middle", "font-size": _FONT_SIZE, "fill": SECONDARY},
+                    text(label),
+                )
+            )
+    return [element("g", {"class": "x-axis", "aria-hidden": "true"}, *out)]
+
+
+def _domain(numbers: Sequence[float], unit: str) -> tuple[list[float], float, float]:
+    finite = [v for v in numbers if math.isfinite(v)]
+    if not finite:
+        lo, hi = (0.0, 100.0) if unit == "%" else (0.0, 10.0)
+    else:
+        lo, hi = min(finite), max(finite)
+        pad = (hi - lo) * 0.05 or max(abs(hi) * 0.05, 1.0)
+        lo, hi = lo - pad, hi + pad
+    if unit == "%":  # a percentage cannot leave 0..100: limits beyond it are not drawn
+        lo, hi = max(lo, 0.0), min(hi, 100.0)
+        if hi - lo < 1.0:
+            lo, hi = max(min(lo, hi - 1.0), 0.0), min(max(hi, lo + 1.0), 100.0)
+    ticks = nice_ticks(lo, hi)
+    if unit == "%":
+        ticks = [t for t in ticks if 0.0 <= t <= 100.0]
+    return ticks, min(ticks[0], lo), max(ticks[-1], hi)
+
+
+# --------------------------------------------------------------------------- legend
+
+
+def _legend(
+    items: Sequence[tuple[Callable[[float, float], str], str]],
+    lines: Sequence[str],
+    top: float,
+    width: int,
+) -> tuple[str, float]:
+    """Legend items flowed into rows, then one row per line of text; returns its height."""
+    out: list[str] = []
+    x, y = float(MARGIN_LEFT), top + _LEGEND_ROW / 2
+    for symbol, words in items:
+        needed = 22 + text_width(words, _FONT_SIZE) + 14
+        if x + needed > width - MARGIN_RIGHT and x > MARGIN_LEFT:
+            x, y = float(MARGIN_LEFT), y + _LEGEND_ROW
+        out.append(symbol(x + 8, y))
+        out.append(
+            element("text", {"x": x + 22, "y": y + 4, "font-size": _FONT_SIZE}, text(words))
+        )
+        x += needed
+    characters = int((width - MARGIN_LEFT - MARGIN_RIGHT) / (_FONT_SIZE * 0.6))
+    for line in lines:
+        y += _LEGEND_ROW
+        out.append(
+            element(
+                "text", {"x": float(MARGIN_LEFT), "y": y + 4, "font-size": _FONT_SIZE},
+                text(truncate(line, characters)),
+            )
+        )
+    height = y + _LEGEND_ROW / 2 - top
+    return element("g", {"class": "legend"}, *out), height
+
+
+def _line_symbol(kind: str) -> Callable[[float, float], str]:
+    return lambda x, y: _hline(f"legend-{kind}", x - 8, x + 8, y, **_LINE_ATTRS[kind])
+
+
+def _point_symbol(variation: str) -> Callable[[float, float], str]:
+    return lambda x, y: _point(variation, x, y, None, "legend-point")
+
+
+def _hidden_symbol(x: float, y: float) -> str:
+    return _hidden_marker(x, y, None, "legend-hidden-wave")
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _check_events(events: Sequence[ChartEvent], count: int) -> None:
+    for event in events:
+        if not 0 <= event.at_index < count:
+            raise ValueError(
+                f"event {event.label!r} at_index must be between 0 and {count - 1}, "
+                f"got {event.at_index}"
+            )
+
+
+def xmr_chart_svg(
+    *,
+    title: str,
+    description: str,
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    chart: XmRChart,
+    improvement: str,
+    unit: str = "%",
+    events: Sequence[ChartEvent] = (),
+    width: int = 640,
+    height: int = 240,
+    hidden_reasons: Sequence[str | None] | None = None,
+    chart_id: str | None = None,
+) -> str:
+    """An accessible SVG XmR chart of `values` with the limits and labels of `chart`.
+
+    Points are coloured by variation with the Making Data Count colours and also
+    differ in shape (common cause: small grey circle; improvement: blue square;
+    concern: orange diamond; neutral high/low: purple triangle up/down).  The mean
+    is solid, process limits dashed, near limits faint dotted, each segment
+    (rebase) drawn on its own with a vertical rebase line.  Hidden waves (None or
+    NaN) break the line and get a dashed square marker under the axis.  `events`
+    are vertical markers labelled above the plot and listed in the legend.
+
+    `height` is the plot with its axes; the legend adds rows below it.  `chart_id`
+    (default: derived from the content) prefixes the ids of the ``<title>`` and
+    ``<desc>``; pass distinct ids for identical charts on one page.
+
+    Raises
+    ------
+    ValueError
+        If the lengths of `labels`, `values`, `hidden_reasons` and `chart` differ,
+        `values` and `chart` disagree on which waves are hidden, `improvement` is
+        unknown or differs from ``chart.improvement``, an event lies outside the
+        series, or `width` / `height` are too small.
+    """
+    check_size(width, height)
+    _check_series(labels, values, chart)
+    if check_improvement(improvement) != chart.improvement:
+        raise ValueError(
+            f"improvement is {improvement!r} but the chart was computed for "
+            f"{chart.improvement!r}"
+        )
+    _check_events(events, len(labels))
+    reasons = _check_reasons(hidden_reasons, len(labels))
+    numbers = [v for v in values if v is not None and _present(v)]
+    for series in (chart.mean, chart.lower, chart.upper):
+        numbers.extend(series)
+    ticks, lo, hi = _domain(numbers, unit)
+    frame = _Frame(width, _TOP, height - _AXIS_BELOW, lo, hi, x_positions(len(labels), width))
+    body = [*_y_axis(frame, ticks, unit)]
+
+    # Limits, one run per segment; a rebase line where a new segment starts.
+    lines: list[str] = []
+    count = len(labels)
+    starts = [i for i in range(count) if i == 0 or chart.segment[i] != chart.segment[i - 1]]
+    for first, stop in zip(starts, [*starts[1:], count], strict=True):
+        x0 = frame.xs[first] - frame.step / 2
+        x1 = frame.xs[stop - 1] + frame.step / 2
+        if first > 0:
+            lines.append(_vline("rebase", x0, frame.top, frame.bottom, **_LINE_ATTRS["rebase"]))
+            lines.append(
+                element(
+                    "text",
+                    {"class": "rebase-label", "x": x0 + 3, "y": frame.top + 10,
+                     "font-size": _FONT_SIZE - 1},
+                    text("Rebased"),
+                )
+            )
+        for kind, series in (
+            ("mean", chart.mean),
+            ("limit", chart.lower),
+            ("limit", chart.upper),
+            ("near-limit", chart.lower_near),
+            ("near-limit", chart.upper_near),
+        ):
+            level = series[first]
+            if frame.inside(level):
+                lines.append(_hline(kind, x0, x1, frame.y(level), **_LINE_ATTRS[kind]))
+    body.append(element("g", {"class": "limits", "aria-hidden": "true"}, *lines))
+
+    # The data line, broken at every hidden wave.
+    runs: list[list[int]] = [[]]
+    for i, value in enumerate(values):
+        if _present(value):
+            runs[-1].append(i)
+        elif runs[-1]:
+            runs.append([])
+    data_lines = [
+        element(
+            "polyline",
+            {
+                "class": "data-line",
+                "points": " ".join(
+                    f"{num(frame.xs[i])},{num(frame.y(float(values[i] or 0.0)))}" for i in run
+                ),
+                "fill": "none",
+                "stroke": SECONDARY,
+                "stroke-width": 1.5,
+            },
+        )
+        for run in runs
+        if len(run) > 1
+    ]
+    body.append(element("g", {"class": "data", "aria-hidden": "true"}, *data_lines))
+
+    # Events behind the points, labelled above the plot.
+    markers = []
+    for event in events:
+        x = frame.xs[event.at_index]
+        markers.append(
+            element(
+                "g",
+                {"class": "event"},
+                element("title", None, text(f"{event.label}: {event.text}")),
+                _vline("event-line", x, frame.top - 4, frame.bottom, **_LINE_ATTRS["event"]),
+                element(
+                    "text",
+                    {"class": "event-label", "x": x, "y": frame.top - 8,
+                     "text-anchor": "middle", "font-size": _FONT_SIZE, "font-weight": "bold"},
+                    text(event.label),
+                ),
+            )
+        )
+    if markers:
+        body.append(element("g", {"class": "events"}, *markers))
+
+    points = []
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        variation = chart.variation[i]
+        if value is None or variation is None:
+            points.append(
+                _hidden_marker(frame.xs[i], frame.bottom + 12, f"{label}: hidden, {reasons[i]}")
+            )
+            continue
+        tooltip = f"{label}: {_format_value(value, unit)}, {VARIATION_WORDS[variation]}"
+        points.append(_point(variation, frame.xs[i], frame.y(value), tooltip))
+    body.append(element("g", {"class": "points"}, *points))
+    body.extend(_x_axis(frame, labels))
+
+    present = {v for v in chart.variation if v is not None}
+    items: list[tuple[Callable[[float, float], str], str]] = [
+        (_point_symbol(v), VARIATION_WORDS[v]) for v in VARIATION_WORDS if v in present
+    ]
+    items += [
+        (_line_symbol("mean"), "Mean"),
+        (_line_symbol("limit"), "Process limits"),
+        (_line_symbol("near-limit"), "Near limits"),
+    ]
+    if any(v is None for v in chart.variation):
+        items.append((_hidden_symbol, "Hidden wave (see the table)"))
+    if len(starts) > 1:
+        items.append((
+            lambda x, y: _vline("legend-rebase", x, y - 8, y + 8, **_LINE_ATTRS["rebase"]),
+            "Rebase: new limits",
+        ))
+    notes = [f"Direction: {_DIRECTION_WORDS[improvement]}."]
+    if chart.trial_limits:
+        notes[0] += " Trial limits: fewer than 13 points since the last rebase."
+    notes += [f"{event.label}: {event.text}" for event in events]
+    legend, legend_height = _legend(items, notes, float(height), width)
+    body.append(legend)
+
+    return svg_root(
+        chart_id=chart_id or make_id("xmr", title, description, labels, values, events),
+        title=title,
+        description=description,
+        width=width,
+        height=height + legend_height,
+        css_class="chart chart--xmr",
+        body=body,
+    )
+
+
+def response_rate_svg(
+    *,
+    title: str,
+    description: str,
+    labels: Sequence[str],
+    rates: Sequence[float | None],
+    width: int = 640,
+    height: int = 120,
+    chart_id: str | None = None,
+) -> str:
+    """A bar per wave of its response rate (0-100 %), on the XmR chart's x positions.
+
+    Drawn with the same `width` and `labels` as the XmR chart above it, each bar is
+    centred on that wave's point (:func:`x_positions`).  A None rate draws no bar
+    and a dashed square marker under the axis.
+
+    Raises
+    ------
+    ValueError
+        If `labels` is empty, `rates` differs from it in length, a rate is outside
+        0..100 or not finite, or `width` / `height` are too small.
+    """
+    check_size(width, height)
+    if not labels:
+        raise ValueError("labels must not be empty")
+    if len(rates) != len(labels):
+        raise ValueError(f"rates has {len(rates)} entries for {len(labels)} labels")
+    for i, rate in enumerate(rates):
+        if rate is not None and not 0.0 <= rate <= 100.0:
+            raise ValueError(f"rates[{i}] must be between 0 and 100, got {rate!r}")
+    frame = _Frame(width, 12, height - _AXIS_BELOW, 0.0, 100.0, x_positions(len(labels), width))
+    body = [*_y_axis(frame, [0.0, 50.0, 100.0], "%")]
+    bar_width = max(min(frame.step * 0.6, 24.0), 1.0)
+    bars = []
+    for label, x, rate in zip(labels, frame.xs, rates, strict=True):
+        if rate is None:
+            bars.append(_hidden_marker(x, frame.bottom + 12, f"{label}: no response rate"))
+            continue
+        y = frame.y(rate)
+        bars.append(
+            titled(
+                "rect",
+                {"class": "bar", "x": x - bar_width / 2, "y": y, "width": bar_width,
+                 "height": frame.bottom - y, "fill": "#005eb8"},
+                f"{label}: response rate {format_number(rate)}%",
+            )
+        )
+    body.append(element("g", {"class": "bars"}, *bars))
+    body.extend(_x_axis(frame, labels))
+    return svg_root(
+        chart_id=chart_id or make_id("rate", title, description, labels, rates),
+        title=title,
+        description=description,
+        width=width,
+        height=height,
+        css_class="chart chart--response-rate",
+        body=body,
+    )

@@ -1,0 +1,177 @@
+"""Report pages: the list of INTs and an INT's overview, one row per team, with its CSV.
+
+The figures come from :func:`survey_app.reporting.overview.int_overview`; this
+module only words and draws them (routes registered on survey_app.reporting.views.bp).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_login import current_user
+from markupsafe import Markup
+
+from analysis.proportions import ProportionInterval
+from survey_app.accounts.access import role_required
+from survey_app.core.clock import LONDON, utcnow
+from survey_app.core.db import get_session
+from survey_app.models import Neighbourhood
+from survey_app.reporting.charts import (
+    assurance_icon_svg,
+    assurance_words,
+    variation_icon_svg,
+    variation_words,
+)
+from survey_app.reporting.exports import SuppressedCell, table_with_reasons
+from survey_app.reporting.overview import (
+    NO_CLOSED_PULSE,
+    OpenWaveProgress,
+    TeamOverview,
+    int_overview,
+)
+from survey_app.reporting.views import (
+    bp,
+    csv_download,
+    int_report,
+    render_report,
+    visible_neighbourhoods,
+)
+
+IMPROVEMENT = "increase"  # more staff recommending the team is better
+FATIGUE_TAGS = {"none": "nhsuk-tag--green", "watch": "nhsuk-tag--yellow",
+                "fatigued": "nhsuk-tag--red"}
+FATIGUE_LABELS = {"none": "No sign of fatigue", "watch": "Watch", "fatigued": "Fatigued"}
+
+
+def percent(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def interval_words(interval: ProportionInterval) -> str:
+    """How the page writes a 95% Wilson interval: "52% to 75%"."""
+    return f"{percent(interval.lower)} to {percent(interval.upper)}"
+
+
+def open_words(wave: OpenWaveProgress) -> str:
+    """An open wave's response so far, and nothing else: its results wait for the close."""
+    local = wave.closes_at.astimezone(LONDON)
+    closes = f"{local.day} {local:%B}"
+    state = "closing" if wave.closes_at <= utcnow() else f"open until {closes}"
+    return f"{state}: {wave.responded} of {wave.invited} answered so far"
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    """One team's row, worded for the page and the CSV (None where nothing to say)."""
+
+    team: TeamOverview
+    variation_svg: Markup | None
+    variation_label: str | None
+    assurance_svg: Markup | None
+    assurance_label: str | None
+    open_waves: tuple[str, ...]
+
+
+def _row(team: TeamOverview) -> OverviewRow:
+    charted = team.hidden_reason is None and team.work_chart is not None
+    # The latest wave may be a gap in the chart (too few answers): no variation then.
+    variation = team.variation if charted else None
+    return OverviewRow(
+        team,
+        Markup(variation_icon_svg(variation, IMPROVEMENT)) if variation else None,
+        variation_words(variation, IMPROVEMENT)[1] if variation else None,
+        Markup(assurance_icon_svg(team.assurance)) if charted else None,
+        assurance_words(team.assurance)[1] if charted else None,
+        tuple(open_words(wave) for wave in team.open_waves),
+    )
+
+
+def _overview(neighbourhood: Neighbourhood) -> tuple[list[OverviewRow], int]:
+    threshold = int(current_app.config["PULSE_SUPPRESSION_THRESHOLD"])
+    teams = int_overview(
+        get_session(), neighbourhood=neighbourhood, threshold=threshold, now=utcnow(),
+        instrument=current_app.extensions["pulse_instruments"]["team-pulse"])
+    return [_row(team) for team in teams], threshold
+
+
+@bp.route("/")
+@role_required("lead")
+def index() -> Any:
+    return render_report("reports/index.html", filename="reports", target="index",
+                         neighbourhoods=visible_neighbourhoods(),
+                         is_admin=current_user.role == "admin")
+
+
+@bp.route("/<int_slug>")
+@int_report
+def overview(neighbourhood: Neighbourhood) -> Any:
+    rows, threshold = _overview(neighbourhood)
+    return render_report("reports/overview.html", filename=f"{neighbourhood.slug}-overview",
+                         target=f"overview:{neighbourhood.slug}", neighbourhood=neighbourhood,
+                         rows=rows, threshold=threshold, percent=percent,
+                         interval_words=interval_words, fatigue_tags=FATIGUE_TAGS,
+                         fatigue_labels=FATIGUE_LABELS)
+
+
+CSV_COLUMNS = (
+    "Team", "Latest closed pulse", "Answers", "Invited", "Response rate %",
+    "Response rate trend", "% recommend as a place to work", "Place to work 95% CI lower %",
+    "Place to work 95% CI upper %", "% recommend for care", "Care 95% CI lower %",
+    "Care 95% CI upper %", "Engagement (0-10)", "Variation (place to work)", "Assurance",
+    "Fatigue", "Fatigue reasons", "Change", "Open pulse",
+)
+# Every figure may be hidden; the team's name and its open pulse's progress never are.
+HIDEABLE = CSV_COLUMNS[1:-1]
+
+
+def percent_value(value: float | None) -> float | None:
+    """A 0-1 proportion as a CSV percentage to one decimal."""
+    return None if value is None else round(100 * value, 1)
+
+
+def interval_cells(interval: ProportionInterval | None, hidden: str | None) -> list[object]:
+    """Estimate, lower and upper limit as CSV percentages; all three hidden together."""
+    if hidden:
+        return [SuppressedCell(hidden)] * 3
+    if interval is None:
+        return [None] * 3
+    return [percent_value(value) for value in (interval.estimate, interval.lower, interval.upper)]
+
+
+def csv_rows(rows: Sequence[OverviewRow]) -> list[list[object]]:
+    """The overview table as CSV values: hidden cells as :class:`SuppressedCell`."""
+    out: list[list[object]] = []
+    for row in rows:
+        team = row.team
+        opened = "; ".join(row.open_waves) or None
+        latest = team.latest
+        if team.hidden_reason is not None or latest is None:
+            reason = SuppressedCell(team.hidden_reason or NO_CLOSED_PULSE)
+            out.append([team.team.name, *([reason] * len(HIDEABLE)), opened])
+            continue
+        fatigue = team.fatigue
+        out.append([
+            team.team.name, latest.label, latest.responded, latest.invited,
+            percent_value(team.response_rate),
+            team.response_trend.words if team.response_trend else None,
+            *interval_cells(team.recommend_work, team.work_hidden_reason),
+            *interval_cells(team.recommend_care, team.care_hidden_reason),
+            None if team.engagement is None else round(team.engagement, 1),
+            row.variation_label, row.assurance_label,
+            FATIGUE_LABELS[fatigue.level] if fatigue else None,
+            " ".join(fatigue.reasons) if fatigue else None,
+            team.change_sentence, opened,
+        ])
+    return out
+
+
+@bp.route("/<int_slug>/overview.csv")
+@int_report
+def overview_csv(neighbourhood: Neighbourhood) -> Any:
+    rows, _ = _overview(neighbourhood)
+    header, values = table_with_reasons(CSV_COLUMNS, csv_rows(rows), hideable=HIDEABLE)
+    return csv_download(f"{neighbourhood.slug}-overview", header, values,
+                        target=f"overview:{neighbourhood.slug}")

@@ -1,0 +1,72 @@
+"""The scheduler process: APScheduler calls the programme's ``tick`` every minute.
+
+It runs as its own process (``flask --app wsgi scheduler run``, which ``make
+run`` starts beside the web server), never at import and never under tests.
+However many schedulers are started, the database lease lets one act at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+from sqlmodel import Session
+
+from survey_app.core.clock import utcnow
+from survey_app.core.db import get_engine
+from survey_app.scheduling import tick
+from survey_app.scheduling.channels.base import OutgoingMessage
+from survey_app.scheduling.channels.routing import open_channels
+from survey_app.scheduling.dispatch import AfterSend
+
+log = logging.getLogger(__name__)
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_tick(app: Flask, *, now: datetime | None = None,
+             after_send: AfterSend | None = None) -> tick.TickReport:
+    """One tick inside its own app context and database session."""
+    with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
+        with open_channels(app.config, on_outbox=_print_outbox) as channels:
+            report = tick.tick(
+                session, now=now or utcnow(),
+                instrument=app.extensions["pulse_instruments"]["team-pulse"],
+                channels=channels,
+                links=tick.LinkSettings(app.config["PULSE_BASE_URL"],
+                                             app.config["SECRET_KEY"]),
+                holder=holder_name(), after_send=after_send,
+            )
+    if report.acted and (report.opened or report.closed or report.dispatch.sent
+                         or report.dispatch.failed or report.dispatch.marked_unknown):
+        log.info("tick: %s", report.summary())
+    return report
+
+
+def _print_outbox(message: OutgoingMessage) -> None:
+    """Show a development-outbox message on the console (no email or SMS configured)."""
+    link = next((word for word in message.text.split() if "/p/" in word), "(no link)")
+    print(f"[outbox] {message.kind} to {message.to}: {message.subject}\n         {link}",
+          flush=True)
+
+
+def run_forever(app: Flask) -> None:
+    """Tick every minute until stopped (Ctrl-C or SIGTERM)."""
+    # APScheduler logs every run at INFO; our tick logs what it did instead.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    scheduler = BlockingScheduler(timezone=UTC)
+    scheduler.add_job(run_tick, IntervalTrigger(minutes=1), args=[app], id="programme-tick",
+                      max_instances=1, coalesce=True, next_run_time=datetime.now(UTC),
+                      misfire_grace_time=None)
+    log.info("scheduler started: ticking every minute as %s", holder_name())
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("scheduler stopped")

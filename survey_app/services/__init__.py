@@ -1,1 +1,0 @@
-"""The domain of Pulse: plain functions that take a Session and never commit."""
