@@ -46,7 +46,6 @@ from analysis.proportions import ProportionInterval, wilson_interval
 __all__ = [
     "LOW_RATINGS",
     "NAPC_FIGURES",
-    "RATING_LABELS",
     "ActivationSummary",
     "NapcFigures",
     "PairedActivationChange",
@@ -55,9 +54,6 @@ __all__ = [
     "activation_summary",
     "paired_activation_change",
 ]
-
-RATING_LABELS: Final[dict[int, str]] = {1: "Not very", 2: "Okay", 3: "Good", 4: "Excellent"}
-"""Rating -> answer label."""
 
 LOW_RATINGS: Final[tuple[int, int]] = (1, 2)
 """Ratings that count as low activation."""

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from survey_app.core.tokens import hash_secret, new_token
 from survey_app.models import ApiToken, User
-from survey_app.pulse.tokens import hash_secret, new_token
 
 # A recognisable prefix lets secret scanners (and people) tell a Pulse token
 # apart from other strings in a log or a pasted script.
@@ -33,7 +33,7 @@ def create_token(session: Session, *, user_id: int, name: str,
                  now: datetime) -> tuple[ApiToken, str]:
     """A new token for ``user_id``: the stored row and the plaintext, shown once.
 
-    The secret is 192 random bits (:func:`survey_app.pulse.tokens.new_token`).
+    The secret is 192 random bits (:func:`survey_app.core.tokens.new_token`).
     Raises :class:`TokenError` for an empty or long name, or too many active tokens.
     """
     name = " ".join(name.split())

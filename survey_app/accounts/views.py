@@ -11,8 +11,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
+)
+from flask import (
+    session as browser_session,
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
@@ -55,17 +57,17 @@ def _safe_next(target: str | None) -> str | None:
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
-        db = get_session()
-        user = users.authenticate(db, email=form.email.data, password=form.password.data)
+        session = get_session()
+        user = users.authenticate(session, email=form.email.data, password=form.password.data)
         if user is not None:
-            session.clear()  # a fresh session id at sign-in (no fixation)
-            session.permanent = True
+            browser_session.clear()  # a fresh session id at sign-in (no fixation)
+            browser_session.permanent = True
             login_user(SignedInUser(user))
-            audit.record(db, user_id=user.id, action="auth.login", now=utcnow())
-            db.commit()
+            audit.record(session, user_id=user.id, action="auth.login", now=utcnow())
+            session.commit()
             home = url_for(HOME_BY_ROLE[user.role])
             return redirect(_safe_next(request.args.get("next")) or home)
-        db.commit()  # keeps a password rehash, if any
+        session.commit()  # keeps a password rehash, if any
         form.password.errors = ["The email address or password is not right"]
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form), status
@@ -74,7 +76,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     logout_user()
-    session.clear()
+    browser_session.clear()
     flash("You have signed out.")
     return redirect(url_for("auth.login"))
 
@@ -84,15 +86,16 @@ def logout() -> ResponseReturnValue:
 def change_password() -> ResponseReturnValue:
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        db = get_session()
+        session = get_session()
         try:
-            users.change_password(db, user=current_user.user, current=form.current.data,
+            users.change_password(session, user=current_user.user, current=form.current.data,
                                      new=form.new.data)
         except users.AccountError as error:
             (form.current if error.field == "current" else form.new).errors = [str(error)]
         else:
-            audit.record(db, user_id=current_user.id, action="auth.password_change", now=utcnow())
-            db.commit()
+            audit.record(session, user_id=current_user.id, action="auth.password_change",
+                         now=utcnow())
+            session.commit()
             login_user(SignedInUser(current_user.user))  # this session carries on
             flash("Your password has been changed. Other sessions have been signed out.")
             return redirect(url_for(HOME_BY_ROLE[current_user.role]))

@@ -19,8 +19,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
+)
+from flask import (
+    session as browser_session,
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
@@ -40,7 +42,7 @@ from survey_app.activation.ratings import RatingError, RatingInput
 from survey_app.core import audit
 from survey_app.core.clock import local_date, utcnow
 from survey_app.core.db import get_session
-from survey_app.core.extensions import limiter
+from survey_app.core.extensions import instrument, limiter
 from survey_app.core.security import private_page
 from survey_app.models import Site
 
@@ -50,10 +52,6 @@ KIOSK_COOKIE = "pulse_kiosk"
 KIOSK_COOKIE_DAYS = 400
 QR_COOKIE = "pulse_qr"
 THANKS_SECONDS = 6
-
-
-def _instrument(key: str) -> Any:
-    return current_app.extensions["pulse_instruments"][key]
 
 
 def _signer(purpose: str) -> URLSafeSerializer:
@@ -66,22 +64,22 @@ def _signer(purpose: str) -> URLSafeSerializer:
 @bp.route("/kiosk/enrol", methods=["GET", "POST"])
 @role_required("admin")
 def enrol_kiosk() -> ResponseReturnValue:
-    db = get_session()
+    session = get_session()
     form = EnrolKioskForm()
     form.site.choices = [SelectChoice(s.code, f"{s.name} ({s.code})")
-                         for s in sites.all_sites(db)]
+                         for s in sites.all_sites(session)]
     if form.validate_on_submit():
-        site = sites.find_site(db, code=form.site.data)
+        site = sites.find_site(session, code=form.site.data)
         if site is None:
             abort(404)
-        kiosk, secret = sites.enrol_kiosk(db, site=site, name=form.name.data or "",
+        kiosk, secret = sites.enrol_kiosk(session, site=site, name=form.name.data or "",
                                           ask_experience=form.ask_experience.data, now=utcnow())
-        audit.record(db, user_id=current_user.id, action="kiosk.enrol",
+        audit.record(session, user_id=current_user.id, action="kiosk.enrol",
                      target=str(kiosk.id), now=utcnow())
-        db.commit()
+        session.commit()
         # The tablet is handed to patients next: nobody stays signed in on it.
         logout_user()
-        session.clear()
+        browser_session.clear()
         response = redirect(url_for("patient.kiosk"))
         response.set_cookie(
             KIOSK_COOKIE, _signer("kiosk").dumps(secret), max_age=KIOSK_COOKIE_DAYS * 86400,
@@ -201,50 +199,50 @@ def _rate(*, channel: str, site: Site, next_step: str) -> ResponseReturnValue:
     if not form.is_submitted():
         form.idempotency_key.data = new_idempotency_key()
     elif form.validate():
-        db = get_session()
+        session = get_session()
         try:
             ratings.record_activation(
-                db, entry=RatingInput(site=site, channel=channel, rating=int(form.rating.data),
+                session, entry=RatingInput(site=site, channel=channel, rating=int(form.rating.data),
                                       on=local_date(utcnow()), easy_read=easy_read,
                                       idempotency_key=form.idempotency_key.data),
-                instrument=_instrument(ratings.ACTIVATION), pseudonym_key=None,
+                instrument=instrument(ratings.ACTIVATION), pseudonym_key=None,
                 user_id=None, now=utcnow(),
             )
         except RatingError as error:
             form.rating.errors = [str(error)]
         else:
-            db.commit()
+            session.commit()
             # The follow-up question carries its own one-time key, held in the
             # session: it never holds the answer just given.
-            session["experience_key"] = new_idempotency_key()
+            browser_session["experience_key"] = new_idempotency_key()
             return redirect(url_for(next_step, **_code_arg(channel, site)))
     if not form.idempotency_key.data:
         form.idempotency_key.data = new_idempotency_key()
     form.easy_read.data = "1" if easy_read else ""
     return render_template(
         "activation/patient_rate.html", form=form, site=site, channel=channel,
-        easy_read=easy_read, item=_instrument(ratings.ACTIVATION).item("activation"),
+        easy_read=easy_read, item=instrument(ratings.ACTIVATION).item("activation"),
     ), 400 if form.errors else 200
 
 
 def _experience(*, channel: str, site: Site, thanks: str, start: str,
                 **url_args: str) -> ResponseReturnValue:
-    key = session.get("experience_key")
+    key = browser_session.get("experience_key")
     if key is None:  # reached by Back or bookmark: nothing to answer here
         return redirect(url_for(start, **url_args))
-    item = _instrument(ratings.EXPERIENCE).item("experience")
+    item = instrument(ratings.EXPERIENCE).item("experience")
     form = ExperienceForm()
     form.answer.choices = [SelectChoice(option.value, option.label) for option in item.options]
     if request.method == "POST" and request.form.get("skip"):
-        session.pop("experience_key", None)
+        browser_session.pop("experience_key", None)
         return redirect(url_for(thanks, **url_args))
     if form.validate_on_submit():
-        db = get_session()
-        ratings.record_experience(db, site=site, channel=channel, answer=form.answer.data,
+        session = get_session()
+        ratings.record_experience(session, site=site, channel=channel, answer=form.answer.data,
                                      on=local_date(utcnow()), idempotency_key=key,
-                                     instrument=_instrument(ratings.EXPERIENCE))
-        db.commit()
-        session.pop("experience_key", None)
+                                     instrument=instrument(ratings.EXPERIENCE))
+        session.commit()
+        browser_session.pop("experience_key", None)
         return redirect(url_for(thanks, **url_args))
     return render_template("activation/patient_experience.html", form=form, item=item,
                            site=site, kiosk=channel == "kiosk"), 400 if form.errors else 200

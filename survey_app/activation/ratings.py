@@ -31,6 +31,11 @@ DEFAULT_LOW_PROMPT = (
 )
 
 
+def rating_labels(instrument: Instrument) -> dict[int, str]:
+    """Each rating's answer words ({1: "Not very", ...}), as the instrument words them."""
+    return {int(option.value): option.label for option in instrument.item("activation").options}
+
+
 class RatingError(ValueError):
     """A rating that cannot be stored; the message is for the person entering it."""
 

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from survey_app.core.tokens import hash_secret
 from survey_app.models import SITE_KINDS, Kiosk, Neighbourhood, Site
-from survey_app.pulse.tokens import hash_secret
 
 
 class SiteError(ValueError):

@@ -12,8 +12,10 @@ from flask import (
     flash,
     redirect,
     render_template,
-    session,
     url_for,
+)
+from flask import (
+    session as browser_session,
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -28,22 +30,20 @@ from survey_app.activation.ratings import RatingError, RatingInput
 from survey_app.activation.sites import find_site
 from survey_app.core.clock import as_utc, local_date, utcnow
 from survey_app.core.db import get_session
+from survey_app.core.extensions import instrument
 from survey_app.models import CONSULTATION_TYPES, Neighbourhood, Site
 
 bp = Blueprint("activation", __name__)
 
-LABELS = {1: "Not very", 2: "Okay", 3: "Good", 4: "Excellent"}
-
-
-def _instrument(key: str):  # type: ignore[no-untyped-def]
-    return current_app.extensions["pulse_instruments"][key]
+def _labels() -> dict[int, str]:
+    return ratings.rating_labels(instrument(ratings.ACTIVATION))
 
 
 @bp.route("/activation/record", methods=["GET", "POST"])
 @role_required("recorder")
 def record() -> ResponseReturnValue:
-    db = get_session()
-    sites = users.recordable_sites(db, user=current_user.user)
+    session = get_session()
+    sites = users.recordable_sites(session, user=current_user.user)
     if not sites:
         abort(403)
     form = RecordForm()
@@ -51,31 +51,32 @@ def record() -> ResponseReturnValue:
     if not form.is_submitted():
         # Site and consultation type are remembered for the session: the
         # common case is then one tap on the answer.
-        form.site.data = session.get("record_site", sites[0].code)
-        form.consultation_type.data = session.get("record_consultation", "gp")
+        form.site.data = browser_session.get("record_site", sites[0].code)
+        form.consultation_type.data = browser_session.get("record_consultation", "gp")
         form.idempotency_key.data = new_idempotency_key()
     elif form.validate():
         site = next(s for s in sites if s.code == form.site.data)
         try:
             recorded = ratings.record_activation(
-                db, entry=RatingInput(
+                session, entry=RatingInput(
                     site=site, channel="clinician", rating=int(form.rating.data),
                     on=local_date(utcnow()), idempotency_key=form.idempotency_key.data,
                     consultation_type=form.consultation_type.data, proxy=form.proxy.data,
                     nhs_number=(form.nhs_number.data or "").strip() or None,
                 ),
-                instrument=_instrument(ratings.ACTIVATION),
+                instrument=instrument(ratings.ACTIVATION),
                 pseudonym_key=current_app.config["PULSE_PSEUDONYM_KEY"],
                 user_id=current_user.id, now=utcnow(),
             )
         except (RatingError, NhsNumberError) as error:
             form.nhs_number.errors = [str(error)]
         else:
-            db.commit()
-            session["record_site"] = site.code
-            session["record_consultation"] = form.consultation_type.data
-            session["last_rating"] = {"id": recorded.rating.id, "rating": recorded.rating.rating,
-                                      "at": utcnow().isoformat(), "site": site.code}
+            session.commit()
+            browser_session["record_site"] = site.code
+            browser_session["record_consultation"] = form.consultation_type.data
+            browser_session["last_rating"] = {
+                "id": recorded.rating.id, "rating": recorded.rating.rating,
+                "at": utcnow().isoformat(), "site": site.code}
             return redirect(url_for("activation.record"))
     if not form.idempotency_key.data:
         form.idempotency_key.data = new_idempotency_key()
@@ -83,35 +84,35 @@ def record() -> ResponseReturnValue:
     form.nhs_number.data = ""
     return render_template(
         "activation/record.html", form=form, sites=sites, last=_last_entry(),
-        labels=LABELS, consultation_types=CONSULTATION_TYPES,
+        labels=_labels(), consultation_types=CONSULTATION_TYPES,
     ), 400 if form.errors else 200
 
 
 def _last_entry() -> dict[str, object] | None:
     """The last rating this session saved, while it can still be undone."""
-    last = session.get("last_rating")
+    last = browser_session.get("last_rating")
     if not last:
         return None
     age = utcnow() - as_utc(datetime.fromisoformat(last["at"]))
     if age > ratings.UNDO_WINDOW:
-        session.pop("last_rating", None)
+        browser_session.pop("last_rating", None)
         return None
     site = find_site(get_session(), code=last["site"])
     neighbourhood = get_session().get(Neighbourhood, site.neighbourhood_id) if site else None
     prompt = (ratings.low_activation_prompt(neighbourhood)
               if neighbourhood and last["rating"] <= 2 else None)
-    return {**last, "label": LABELS[last["rating"]], "prompt": prompt}
+    return {**last, "label": _labels()[last["rating"]], "prompt": prompt}
 
 
 @bp.post("/activation/undo")
 @role_required("recorder")
 def undo() -> ResponseReturnValue:
-    last = session.pop("last_rating", None)
-    db = get_session()
-    if last and ratings.undo_rating(db, rating_id=last["id"], user_id=current_user.id,
+    last = browser_session.pop("last_rating", None)
+    session = get_session()
+    if last and ratings.undo_rating(session, rating_id=last["id"], user_id=current_user.id,
                                        now=utcnow()):
-        db.commit()
-        flash(f"Undone: the rating {last['rating']} ({LABELS[last['rating']]}) was removed.")
+        session.commit()
+        flash(f"Undone: the rating {last['rating']} ({_labels()[last['rating']]}) was removed.")
     else:
         flash("That rating can no longer be undone (undo lasts 5 minutes).")
     return redirect(url_for("activation.record"))
@@ -135,4 +136,4 @@ def poster(code: str) -> ResponseReturnValue:
     qr_svg = segno.make(url, error="m").svg_inline(scale=8, border=2, omitsize=True,
                                                    title=f"QR code for {url}")
     return render_template("activation/poster.html", site=site, url=url, qr_svg=qr_svg,
-                           question=_instrument(ratings.ACTIVATION).item("activation"))
+                           question=instrument(ratings.ACTIVATION).item("activation"))

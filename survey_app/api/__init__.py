@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from survey_app.accounts import api_tokens, users
@@ -168,6 +168,11 @@ def _audit_and_no_store(response: Response) -> Response:
                      detail={"status": response.status_code, "token_id": g.pop("api_token_id")})
         session.commit()  # the audit event and the token's last use, together
     return response
+
+
+def init_app(app: Flask) -> None:
+    """The read-only JSON API under /api/v1."""
+    app.register_blueprint(bp)
 
 
 # Importing the modules registers their routes on bp.

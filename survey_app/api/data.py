@@ -1,4 +1,4 @@
-"""What each API endpoint returns, as JSON-ready dicts, from the report services.
+"""What each API endpoint returns, as JSON-ready dicts, from the reporting modules.
 
 Nothing is computed here: the figures come from :mod:`survey_app.reporting.overview`
 and :mod:`survey_app.reporting.team_report` (and through them :mod:`analysis`),
@@ -25,9 +25,9 @@ from survey_app.pulse.teams import list_neighbourhoods
 from survey_app.reporting import actions, activation_report, team_report
 from survey_app.reporting.charts import assurance_words, variation_words
 from survey_app.reporting.overview import TeamOverview, WavePoint, int_overview
+from survey_app.reporting.vocabulary import NOT_ALL_ASKED
 
 NO_ANSWERS = team_report.NO_ANSWERS
-NOT_ALL_ASKED = team_report.NOT_ALL_ASKED
 # More staff recommending their team is better, as on the overview page.
 IMPROVEMENT = "increase"
 

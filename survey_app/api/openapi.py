@@ -8,7 +8,7 @@ every response against this document) can rely on one or the other.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from flask import Response, jsonify
 
@@ -50,246 +50,288 @@ OPEN_WAVES = {"type": "array", "items": _ref("OpenWave"),
               "description": "Waves still open: their response so far, never results."}
 
 
-def _schemas() -> dict[str, Any]:
-    proportion_keys = ("percent", "lower", "upper", "positive", "answered", "confidence")
-    return {
-        "Error": _object({"error": {"type": "string", "description": "A short code."},
-                          "reason": {"type": "string", "description": "What went wrong, "
-                                                                      "in plain words."}}),
-        "IntRef": _object({"slug": SLUG, "name": {"type": "string"}}),
-        "TeamRef": _object({"slug": SLUG, "name": {"type": "string"}}),
-        "IntWithTeams": _object({"slug": SLUG, "name": {"type": "string"},
-                                 "teams": {"type": "array", "items": _ref("TeamRef")}}),
-        "IntList": _object({"ints": {"type": "array", "items": _ref("IntWithTeams")}},
-                           "The INTs the token's user may read: all for an admin, a lead's own."),
-        "ProportionShown": _object({
-            "percent": {**PERCENT, "description": "Share answering positively, of all who "
-                                                  "answered (Don't know included)."},
-            "lower": {**PERCENT, "description": "Lower bound of the Wilson score interval."},
-            "upper": {**PERCENT, "description": "Upper bound of the Wilson score interval."},
-            "positive": COUNT, "answered": COUNT,
-            "confidence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-            "hidden_reason": NULL,
-        }),
-        "ProportionHidden": _object({**{key: NULL for key in proportion_keys},
-                                     "hidden_reason": REASON}),
-        "Proportion": {"oneOf": [_ref("ProportionShown"), _ref("ProportionHidden")],
-                       "description": "A % recommending, with its 95% interval; every figure "
-                                      "null, with the reason, when hidden."},
-        "ScoreShown": _object({"score": {"type": "number", "minimum": 0, "maximum": 10},
-                               "hidden_reason": NULL}),
-        "ScoreHidden": _object({"score": NULL, "hidden_reason": REASON}),
-        "Score": {"oneOf": [_ref("ScoreShown"), _ref("ScoreHidden")],
-                  "description": "The engagement score, 0 to 10 (NHS Staff Survey style)."},
-        "RateTrendPoint": _object({"wave": {"type": "string"},
-                                   "percent": _nullable(PERCENT)}),
-        "ResponseRateShown": _object({
-            "percent": _nullable(PERCENT), "invited": COUNT, "responded": COUNT,
-            "trend": {"type": "array", "items": _ref("RateTrendPoint"),
-                      "description": "The response rate of every closed wave, oldest first."},
-            "direction": {"enum": ["falling", "rising", "steady", "unknown"],
-                          "description": "Only a significant trend counts as falling or "
-                                         "rising (from the fatigue assessment)."},
-            "summary": {"type": "string", "description": "The trend in words."},
-            "hidden_reason": NULL,
-        }),
-        "ResponseRateHidden": _object({"percent": NULL, "invited": NULL, "responded": NULL,
-                                       "trend": NULL, "direction": NULL, "summary": NULL,
-                                       "hidden_reason": REASON}),
-        "Variation": _object({
-            "code": {"enum": list(VARIATION_LABELS)},
-            "label": {"type": "string"}, "description": {"type": "string"},
-        }, "Making Data Count variation of the latest charted wave of % recommending the "
-           "team as a place to work."),
-        "Assurance": _object({
-            "code": {"enum": [CONSISTENT_PASS, CONSISTENT_FAIL, INCONSISTENT, None]},
-            "label": {"type": "string"}, "description": {"type": "string"},
-        }, "Making Data Count assurance against a target (null code: no target set)."),
-        "Fatigue": _object({"level": {"enum": list(LEVELS)},
-                            "reasons": {"type": "array", "items": {"type": "string"}}}),
-        "Change": _object({"verdict": {"enum": list(VERDICTS)},
-                           "sentence": {"type": "string",
-                                        "description": "The verdict in one plain sentence, "
-                                                       "as on the overview page."},
-                           "explanation": {"type": "string",
-                                           "description": "The comparison behind it, with "
-                                                          "its interval."}},
-                          "Whether % recommending as a place to work really changed, judged "
-                          "across the INT's teams together."),
-        "TeamOverviewShown": _object({
-            "team": _ref("TeamRef"), "latest_wave": {"type": "string"},
-            "hidden_reason": NULL, "open_waves": OPEN_WAVES,
-            "recommend_work": _ref("Proportion"), "recommend_care": _ref("Proportion"),
-            "engagement": _ref("Score"), "response_rate": _ref("ResponseRateShown"),
-            "variation": _nullable(_ref("Variation")),
-            "assurance": _nullable(_ref("Assurance")),
-            "fatigue": _nullable(_ref("Fatigue")), "change": _nullable(_ref("Change")),
-        }),
-        "TeamOverviewHidden": _object({
-            "team": _ref("TeamRef"), "latest_wave": {"type": ["string", "null"]},
-            "hidden_reason": REASON, "open_waves": OPEN_WAVES,
-            "recommend_work": _ref("ProportionHidden"),
-            "recommend_care": _ref("ProportionHidden"),
-            "engagement": _ref("ScoreHidden"), "response_rate": _ref("ResponseRateHidden"),
-            "variation": NULL, "assurance": NULL, "fatigue": NULL, "change": NULL,
-        }),
-        "TeamOverview": {"oneOf": [_ref("TeamOverviewShown"), _ref("TeamOverviewHidden")],
-                         "description": "A team's latest closed wave, or only why it is hidden."},
-        "Overview": _object({"int": _ref("IntRef"),
-                             "suppression_threshold": {"type": "integer", "minimum": 1},
-                             "teams": {"type": "array", "items": _ref("TeamOverview")}}),
-        "WaveShown": _object({
-            "label": {"type": "string"}, "opens_at": {"type": "string", "format": "date-time"},
-            "closes_at": {"type": "string", "format": "date-time"},
-            "invited": COUNT, "responded": COUNT, "response_rate_percent": _nullable(PERCENT),
-            "hidden_reason": NULL,
-            "recommend_work": _ref("Proportion"), "recommend_care": _ref("Proportion"),
-            "engagement": _ref("Score"),
-        }),
-        "WaveHidden": _object({
-            "label": {"type": "string"}, "opens_at": {"type": "string", "format": "date-time"},
-            "closes_at": {"type": "string", "format": "date-time"},
-            "invited": COUNT, "responded": COUNT, "response_rate_percent": _nullable(PERCENT),
-            "hidden_reason": REASON,
-            "recommend_work": _ref("ProportionHidden"),
-            "recommend_care": _ref("ProportionHidden"), "engagement": _ref("ScoreHidden"),
-        }),
-        "Wave": {"oneOf": [_ref("WaveShown"), _ref("WaveHidden")],
-                 "description": "A closed wave. Invitations and responses are counted for "
-                                "every wave; results only when enough answered."},
-        "OpenWave": _object({"closes_at": {"type": "string", "format": "date-time"},
-                             "invited": COUNT, "responded": COUNT,
-                             "response_rate_percent": _nullable(PERCENT)},
-                            "A wave still open: its response rate only, never results."),
-        "TeamWaves": _object({"int": _ref("IntRef"), "team": _ref("TeamRef"),
-                              "suppression_threshold": {"type": "integer", "minimum": 1},
-                              "waves": {"type": "array", "items": _ref("Wave")},
-                              "open_wave": _nullable(_ref("OpenWave"))}),
-        **_activation_schemas(),
-        "Action": _object({"taken_on": {"type": "string", "format": "date"},
-                           "stage": {"type": "string"}, "description": {"type": "string"}}),
-        "TeamActions": _object({"int": _ref("IntRef"), "team": _ref("TeamRef"),
-                                "stages": {"type": "array", "items": {"type": "string"}},
-                                "actions": {"type": "array", "items": _ref("Action")}},
-                               "What was done for the team (\"you said, we did\"), oldest "
-                               "first."),
-    }
+_PROPORTION_KEYS = ("percent", "lower", "upper", "positive", "answered", "confidence")
+_NULLABLE_NUMBER = {"type": ["number", "null"]}
+_GROUP_KEYS = ("counts", "low_activation", "mean", "mean_lower", "mean_upper")
+_PAIRED_KEYS = ("baseline_mean", "followup_mean", "mean_change", "lower", "upper",
+                "p_value")
 
+#: Errors, and the INTs and teams a token may read.
+_REFERENCE_SCHEMAS: Final[dict[str, Any]] = {
+    "Error": _object({"error": {"type": "string", "description": "A short code."},
+                      "reason": {"type": "string", "description": "What went wrong, "
+                                                                  "in plain words."}}),
+    "IntRef": _object({"slug": SLUG, "name": {"type": "string"}}),
+    "TeamRef": _object({"slug": SLUG, "name": {"type": "string"}}),
+    "IntWithTeams": _object({"slug": SLUG, "name": {"type": "string"},
+                             "teams": {"type": "array", "items": _ref("TeamRef")}}),
+    "IntList": _object({"ints": {"type": "array", "items": _ref("IntWithTeams")}},
+                       "The INTs the token's user may read: all for an admin, a lead's own."),
+}
 
-def _activation_schemas() -> dict[str, Any]:
-    number = {"type": ["number", "null"]}
-    group_keys = ("counts", "low_activation", "mean", "mean_lower", "mean_upper")
-    paired_keys = ("baseline_mean", "followup_mean", "mean_change", "lower", "upper", "p_value")
-    return {
-        "SiteRef": _object({"code": {"type": "string"}, "name": {"type": "string"}}),
-        "Channel": _object({"code": {"enum": list(CHANNELS)}, "label": {"type": "string"}}),
-        "LowActivation": _object({
-            "percent": {**PERCENT, "description": "Share of ratings of 1 or 2 (low "
-                                                  "activation)."},
-            "lower": PERCENT, "upper": PERCENT, "low": COUNT, "n": COUNT,
-            "confidence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-        }),
-        "RatingGroupShown": _object({
-            "key": {"type": "string"}, "label": {"type": "string"},
-            "n": {"type": "integer", "minimum": 1},
-            "counts": {"type": "array", "items": COUNT, "minItems": 4, "maxItems": 4,
-                       "description": "Ratings of 1, 2, 3 and 4."},
-            "low_activation": _ref("LowActivation"),
-            "mean": {"type": "number", "minimum": 1, "maximum": 4},
-            "mean_lower": number, "mean_upper": number, "hidden_reason": NULL,
-        }),
-        "RatingGroupHidden": _object({"key": {"type": "string"}, "label": {"type": "string"},
-                                      "n": NULL, **{key: NULL for key in group_keys},
-                                      "hidden_reason": REASON}),
-        "RatingGroupEmpty": _object({"key": {"type": "string"}, "label": {"type": "string"},
-                                     "n": {"const": 0}, **{key: NULL for key in group_keys},
-                                     "hidden_reason": NULL}),
-        "RatingGroup": {"oneOf": [_ref("RatingGroupShown"), _ref("RatingGroupHidden"),
-                                  _ref("RatingGroupEmpty")],
-                        "description": "The ratings of a month, site, channel or both; "
-                                       "hidden (with the reason) when too few, or when they "
-                                       "would let a smaller group be worked out."},
-        "SiteChannelRow": _object({
-            "site": _ref("SiteRef"),
-            "cells": {"type": "array", "items": _object({"channel": {"enum": list(CHANNELS)},
-                                                         "group": _ref("RatingGroup")})},
-        }),
-        "PeriodRow": _object({
-            "site": _nullable(_ref("SiteRef")), "earlier": _ref("RatingGroup"),
-            "later": _ref("RatingGroup"),
-            "change_in_low_activation": _nullable(_object({
-                "points": {"type": "number", "description": "Later minus earlier % low "
-                                                            "activation, in points."},
-                "lower": number, "upper": number, "confidence": {"type": "number"}})),
-            "hidden_reason": {"type": ["string", "null"]},
-        }, "The share of low activation in the earlier and later period (site null: all)."),
-        "PairedChange": _object({
-            "pairs": COUNT, **{key: number for key in paired_keys},
-            "confidence": {"type": "number"},
-            "moved_up": COUNT, "stayed": COUNT, "moved_down": COUNT,
-            "regression_to_the_mean_caution": {"type": "boolean"},
-            "caution": {"type": ["string", "null"]},
-        }, "Change in rating for patients rated in both periods (first to latest)."),
-        "PairedGroup": {"oneOf": [
-            _object({"pairs": COUNT, "change": _nullable(_ref("PairedChange")),
-                     "hidden_reason": NULL}),
-            _object({"pairs": NULL, "change": NULL, "hidden_reason": REASON}),
-        ]},
-        "PairedRow": _object({
-            "site": _nullable(_ref("SiteRef")), "all": _ref("PairedGroup"),
-            "started_low": _ref("PairedGroup"), "started_higher": _ref("PairedGroup"),
-            "verdict": {"enum": ["rose", "fell", "regression_to_the_mean", "no_clear_change",
-                                 "too_few"]},
-            "sentence": {"type": "string"},
-        }, "Paired change at a site (null: all sites), told apart from regression to the "
-           "mean."),
-        "Napc": _object({
-            "gp_contacts_per_point": {"type": "number"},
-            "care_demand_gbp_per_point": {"type": "number"},
-            "summary": {"type": "string"}, "source": {"type": "string"},
-            "caveat": {"type": "string"},
-        }, "NAPC's published correlations per patient per year, with their source: not a "
-           "saving measured by Pulse."),
-        "Activation": _object({
-            "int": _ref("IntRef"),
-            "suppression_threshold": {"type": "integer", "minimum": 1},
-            "filters": _object({"site": {"type": ["string", "null"]},
-                                "channel": {"enum": [*CHANNELS, None]}}),
-            "sites": {"type": "array", "items": _ref("SiteRef")},
-            "channels": {"type": "array", "items": _ref("Channel")},
-            "total": _ref("RatingGroup"),
-            "months": {"type": "array", "items": _ref("RatingGroup")},
-            "by_site": {"type": "array", "items": _ref("RatingGroup")},
-            "by_channel": {"type": "array", "items": _ref("RatingGroup")},
-            "site_channel": {"type": "array", "items": _ref("SiteChannelRow")},
-            "periods": _object({"earlier": {"type": ["string", "null"]},
-                                "later": {"type": ["string", "null"]},
-                                "rows": {"type": "array", "items": _ref("PeriodRow")}}),
-            "paired": {"type": "array", "items": _ref("PairedRow")},
-            "napc": _ref("Napc"),
-        }, "Patient activation ratings of the INT's sites, as on the activation page."),
-    }
+#: A team's figures, each either shown or hidden with its reason.
+_FIGURE_SCHEMAS: Final[dict[str, Any]] = {
+    "ProportionShown": _object({
+        "percent": {**PERCENT, "description": "Share answering positively, of all who "
+                                              "answered (Don't know included)."},
+        "lower": {**PERCENT, "description": "Lower bound of the Wilson score interval."},
+        "upper": {**PERCENT, "description": "Upper bound of the Wilson score interval."},
+        "positive": COUNT, "answered": COUNT,
+        "confidence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "hidden_reason": NULL,
+    }),
+    "ProportionHidden": _object({**{key: NULL for key in _PROPORTION_KEYS},
+                                 "hidden_reason": REASON}),
+    "Proportion": {"oneOf": [_ref("ProportionShown"), _ref("ProportionHidden")],
+                   "description": "A % recommending, with its 95% interval; every figure "
+                                  "null, with the reason, when hidden."},
+    "ScoreShown": _object({"score": {"type": "number", "minimum": 0, "maximum": 10},
+                           "hidden_reason": NULL}),
+    "ScoreHidden": _object({"score": NULL, "hidden_reason": REASON}),
+    "Score": {"oneOf": [_ref("ScoreShown"), _ref("ScoreHidden")],
+              "description": "The engagement score, 0 to 10 (NHS Staff Survey style)."},
+    "RateTrendPoint": _object({"wave": {"type": "string"},
+                               "percent": _nullable(PERCENT)}),
+    "ResponseRateShown": _object({
+        "percent": _nullable(PERCENT), "invited": COUNT, "responded": COUNT,
+        "trend": {"type": "array", "items": _ref("RateTrendPoint"),
+                  "description": "The response rate of every closed wave, oldest first."},
+        "direction": {"enum": ["falling", "rising", "steady", "unknown"],
+                      "description": "Only a significant trend counts as falling or "
+                                     "rising (from the fatigue assessment)."},
+        "summary": {"type": "string", "description": "The trend in words."},
+        "hidden_reason": NULL,
+    }),
+    "ResponseRateHidden": _object({"percent": NULL, "invited": NULL, "responded": NULL,
+                                   "trend": NULL, "direction": NULL, "summary": NULL,
+                                   "hidden_reason": REASON}),
+}
+
+#: What the figures mean: variation, assurance, fatigue and change.
+_VERDICT_SCHEMAS: Final[dict[str, Any]] = {
+    "Variation": _object({
+        "code": {"enum": list(VARIATION_LABELS)},
+        "label": {"type": "string"}, "description": {"type": "string"},
+    }, "Making Data Count variation of the latest charted wave of % recommending the "
+       "team as a place to work."),
+    "Assurance": _object({
+        "code": {"enum": [CONSISTENT_PASS, CONSISTENT_FAIL, INCONSISTENT, None]},
+        "label": {"type": "string"}, "description": {"type": "string"},
+    }, "Making Data Count assurance against a target (null code: no target set)."),
+    "Fatigue": _object({"level": {"enum": list(LEVELS)},
+                        "reasons": {"type": "array", "items": {"type": "string"}}}),
+    "Change": _object({"verdict": {"enum": list(VERDICTS)},
+                       "sentence": {"type": "string",
+                                    "description": "The verdict in one plain sentence, "
+                                                   "as on the overview page."},
+                       "explanation": {"type": "string",
+                                       "description": "The comparison behind it, with "
+                                                      "its interval."}},
+                      "Whether % recommending as a place to work really changed, judged "
+                      "across the INT's teams together."),
+}
+
+#: The INT overview: a row per team.
+_OVERVIEW_SCHEMAS: Final[dict[str, Any]] = {
+    "TeamOverviewShown": _object({
+        "team": _ref("TeamRef"), "latest_wave": {"type": "string"},
+        "hidden_reason": NULL, "open_waves": OPEN_WAVES,
+        "recommend_work": _ref("Proportion"), "recommend_care": _ref("Proportion"),
+        "engagement": _ref("Score"), "response_rate": _ref("ResponseRateShown"),
+        "variation": _nullable(_ref("Variation")),
+        "assurance": _nullable(_ref("Assurance")),
+        "fatigue": _nullable(_ref("Fatigue")), "change": _nullable(_ref("Change")),
+    }),
+    "TeamOverviewHidden": _object({
+        "team": _ref("TeamRef"), "latest_wave": {"type": ["string", "null"]},
+        "hidden_reason": REASON, "open_waves": OPEN_WAVES,
+        "recommend_work": _ref("ProportionHidden"),
+        "recommend_care": _ref("ProportionHidden"),
+        "engagement": _ref("ScoreHidden"), "response_rate": _ref("ResponseRateHidden"),
+        "variation": NULL, "assurance": NULL, "fatigue": NULL, "change": NULL,
+    }),
+    "TeamOverview": {"oneOf": [_ref("TeamOverviewShown"), _ref("TeamOverviewHidden")],
+                     "description": "A team's latest closed wave, or only why it is hidden."},
+    "Overview": _object({"int": _ref("IntRef"),
+                         "suppression_threshold": {"type": "integer", "minimum": 1},
+                         "teams": {"type": "array", "items": _ref("TeamOverview")}}),
+}
+
+#: A team's waves, closed and open.
+_WAVE_SCHEMAS: Final[dict[str, Any]] = {
+    "WaveShown": _object({
+        "label": {"type": "string"}, "opens_at": {"type": "string", "format": "date-time"},
+        "closes_at": {"type": "string", "format": "date-time"},
+        "invited": COUNT, "responded": COUNT, "response_rate_percent": _nullable(PERCENT),
+        "hidden_reason": NULL,
+        "recommend_work": _ref("Proportion"), "recommend_care": _ref("Proportion"),
+        "engagement": _ref("Score"),
+    }),
+    "WaveHidden": _object({
+        "label": {"type": "string"}, "opens_at": {"type": "string", "format": "date-time"},
+        "closes_at": {"type": "string", "format": "date-time"},
+        "invited": COUNT, "responded": COUNT, "response_rate_percent": _nullable(PERCENT),
+        "hidden_reason": REASON,
+        "recommend_work": _ref("ProportionHidden"),
+        "recommend_care": _ref("ProportionHidden"), "engagement": _ref("ScoreHidden"),
+    }),
+    "Wave": {"oneOf": [_ref("WaveShown"), _ref("WaveHidden")],
+             "description": "A closed wave. Invitations and responses are counted for "
+                            "every wave; results only when enough answered."},
+    "OpenWave": _object({"closes_at": {"type": "string", "format": "date-time"},
+                         "invited": COUNT, "responded": COUNT,
+                         "response_rate_percent": _nullable(PERCENT)},
+                        "A wave still open: its response rate only, never results."),
+    "TeamWaves": _object({"int": _ref("IntRef"), "team": _ref("TeamRef"),
+                          "suppression_threshold": {"type": "integer", "minimum": 1},
+                          "waves": {"type": "array", "items": _ref("Wave")},
+                          "open_wave": _nullable(_ref("OpenWave"))}),
+}
+
+#: Patient activation ratings grouped by month, site and channel.
+_RATING_GROUP_SCHEMAS: Final[dict[str, Any]] = {
+    "SiteRef": _object({"code": {"type": "string"}, "name": {"type": "string"}}),
+    "Channel": _object({"code": {"enum": list(CHANNELS)}, "label": {"type": "string"}}),
+    "LowActivation": _object({
+        "percent": {**PERCENT, "description": "Share of ratings of 1 or 2 (low "
+                                              "activation)."},
+        "lower": PERCENT, "upper": PERCENT, "low": COUNT, "n": COUNT,
+        "confidence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+    }),
+    "RatingGroupShown": _object({
+        "key": {"type": "string"}, "label": {"type": "string"},
+        "n": {"type": "integer", "minimum": 1},
+        "counts": {"type": "array", "items": COUNT, "minItems": 4, "maxItems": 4,
+                   "description": "Ratings of 1, 2, 3 and 4."},
+        "low_activation": _ref("LowActivation"),
+        "mean": {"type": "number", "minimum": 1, "maximum": 4},
+        "mean_lower": _NULLABLE_NUMBER, "mean_upper": _NULLABLE_NUMBER, "hidden_reason": NULL,
+    }),
+    "RatingGroupHidden": _object({"key": {"type": "string"}, "label": {"type": "string"},
+                                  "n": NULL, **{key: NULL for key in _GROUP_KEYS},
+                                  "hidden_reason": REASON}),
+    "RatingGroupEmpty": _object({"key": {"type": "string"}, "label": {"type": "string"},
+                                 "n": {"const": 0}, **{key: NULL for key in _GROUP_KEYS},
+                                 "hidden_reason": NULL}),
+    "RatingGroup": {"oneOf": [_ref("RatingGroupShown"), _ref("RatingGroupHidden"),
+                              _ref("RatingGroupEmpty")],
+                    "description": "The ratings of a month, site, channel or both; "
+                                   "hidden (with the reason) when too few, or when they "
+                                   "would let a smaller group be worked out."},
+    "SiteChannelRow": _object({
+        "site": _ref("SiteRef"),
+        "cells": {"type": "array", "items": _object({"channel": {"enum": list(CHANNELS)},
+                                                     "group": _ref("RatingGroup")})},
+    }),
+}
+
+#: Patient activation over time: by period, and paired.
+_ACTIVATION_CHANGE_SCHEMAS: Final[dict[str, Any]] = {
+    "PeriodRow": _object({
+        "site": _nullable(_ref("SiteRef")), "earlier": _ref("RatingGroup"),
+        "later": _ref("RatingGroup"),
+        "change_in_low_activation": _nullable(_object({
+            "points": {"type": "number", "description": "Later minus earlier % low "
+                                                        "activation, in points."},
+            "lower": _NULLABLE_NUMBER, "upper": _NULLABLE_NUMBER,
+            "confidence": {"type": "number"}})),
+        "hidden_reason": {"type": ["string", "null"]},
+    }, "The share of low activation in the earlier and later period (site null: all)."),
+    "PairedChange": _object({
+        "pairs": COUNT, **{key: _NULLABLE_NUMBER for key in _PAIRED_KEYS},
+        "confidence": {"type": "number"},
+        "moved_up": COUNT, "stayed": COUNT, "moved_down": COUNT,
+        "regression_to_the_mean_caution": {"type": "boolean"},
+        "caution": {"type": ["string", "null"]},
+    }, "Change in rating for patients rated in both periods (first to latest)."),
+    "PairedGroup": {"oneOf": [
+        _object({"pairs": COUNT, "change": _nullable(_ref("PairedChange")),
+                 "hidden_reason": NULL}),
+        _object({"pairs": NULL, "change": NULL, "hidden_reason": REASON}),
+    ]},
+    "PairedRow": _object({
+        "site": _nullable(_ref("SiteRef")), "all": _ref("PairedGroup"),
+        "started_low": _ref("PairedGroup"), "started_higher": _ref("PairedGroup"),
+        "verdict": {"enum": ["rose", "fell", "regression_to_the_mean", "no_clear_change",
+                             "too_few"]},
+        "sentence": {"type": "string"},
+    }, "Paired change at a site (null: all sites), told apart from regression to the "
+       "mean."),
+}
+
+#: The activation page as a whole, with NAPC's published figures.
+_ACTIVATION_SCHEMAS: Final[dict[str, Any]] = {
+    "Napc": _object({
+        "gp_contacts_per_point": {"type": "number"},
+        "care_demand_gbp_per_point": {"type": "number"},
+        "summary": {"type": "string"}, "source": {"type": "string"},
+        "caveat": {"type": "string"},
+    }, "NAPC's published correlations per patient per year, with their source: not a "
+       "saving measured by Pulse."),
+    "Activation": _object({
+        "int": _ref("IntRef"),
+        "suppression_threshold": {"type": "integer", "minimum": 1},
+        "filters": _object({"site": {"type": ["string", "null"]},
+                            "channel": {"enum": [*CHANNELS, None]}}),
+        "sites": {"type": "array", "items": _ref("SiteRef")},
+        "channels": {"type": "array", "items": _ref("Channel")},
+        "total": _ref("RatingGroup"),
+        "months": {"type": "array", "items": _ref("RatingGroup")},
+        "by_site": {"type": "array", "items": _ref("RatingGroup")},
+        "by_channel": {"type": "array", "items": _ref("RatingGroup")},
+        "site_channel": {"type": "array", "items": _ref("SiteChannelRow")},
+        "periods": _object({"earlier": {"type": ["string", "null"]},
+                            "later": {"type": ["string", "null"]},
+                            "rows": {"type": "array", "items": _ref("PeriodRow")}}),
+        "paired": {"type": "array", "items": _ref("PairedRow")},
+        "napc": _ref("Napc"),
+    }, "Patient activation ratings of the INT's sites, as on the activation page."),
+}
+
+#: The action log ("you said, we did").
+_ACTION_SCHEMAS: Final[dict[str, Any]] = {
+    "Action": _object({"taken_on": {"type": "string", "format": "date"},
+                       "stage": {"type": "string"}, "description": {"type": "string"}}),
+    "TeamActions": _object({"int": _ref("IntRef"), "team": _ref("TeamRef"),
+                            "stages": {"type": "array", "items": {"type": "string"}},
+                            "actions": {"type": "array", "items": _ref("Action")}},
+                           "What was done for the team (\"you said, we did\"), oldest "
+                           "first."),
+}
+
+#: Every schema of the document's components, built once.
+SCHEMAS: Final[dict[str, Any]] = {
+    **_REFERENCE_SCHEMAS,
+    **_FIGURE_SCHEMAS,
+    **_VERDICT_SCHEMAS,
+    **_OVERVIEW_SCHEMAS,
+    **_WAVE_SCHEMAS,
+    **_RATING_GROUP_SCHEMAS,
+    **_ACTIVATION_CHANGE_SCHEMAS,
+    **_ACTIVATION_SCHEMAS,
+    **_ACTION_SCHEMAS,
+}
 
 
 def _error_response(description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/json": {"schema": _ref("Error")}}}
 
-
-def _responses() -> dict[str, Any]:
-    unauthorised = _error_response("No token, or one that is unknown or revoked, or whose "
-                                   "user is disabled.")
-    unauthorised["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
-    return {
-        "Unauthorised": unauthorised,
-        "Forbidden": _error_response("The token's user may not read this (a recorder, or "
-                                     "a lead of another INT)."),
-        "NotFound": _error_response("No such INT or team."),
-        "BadRequest": _error_response("A filter names a site the INT does not have, or an "
-                                      "unknown channel."),
-        "TooManyRequests": _error_response("Too many requests with this token: wait, then "
-                                           "try again."),
-    }
+#: The error responses the operations refer to.
+RESPONSES: Final[dict[str, Any]] = {
+    "Unauthorised": {
+        **_error_response("No token, or one that is unknown or revoked, or whose "
+                          "user is disabled."),
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    "Forbidden": _error_response("The token's user may not read this (a recorder, or "
+                                 "a lead of another INT)."),
+    "NotFound": _error_response("No such INT or team."),
+    "BadRequest": _error_response("A filter names a site the INT does not have, or an "
+                                  "unknown channel."),
+    "TooManyRequests": _error_response("Too many requests with this token: wait, then "
+                                       "try again."),
+}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
@@ -386,8 +428,8 @@ def openapi_document() -> dict[str, Any]:
                             "description": "Only ratings from this channel.",
                             "schema": {"enum": list(CHANNELS)}},
             },
-            "responses": _responses(),
-            "schemas": _schemas(),
+            "responses": RESPONSES,
+            "schemas": SCHEMAS,
         },
     }
 

@@ -11,6 +11,7 @@ from flask import Response, abort, current_app, jsonify, request
 from survey_app.api import bp, data, int_scope, token_required
 from survey_app.core.clock import utcnow
 from survey_app.core.db import get_session
+from survey_app.core.extensions import team_pulse
 from survey_app.models import CHANNELS, Neighbourhood, Team, User
 from survey_app.reporting import activation_report, team_report
 
@@ -39,7 +40,7 @@ def ints(user: User) -> Response:
 def overview(user: User, neighbourhood: Neighbourhood) -> Response:
     return jsonify(data.overview(
         get_session(), neighbourhood=neighbourhood,
-        instrument=current_app.extensions["pulse_instruments"]["team-pulse"],
+        instrument=team_pulse(),
         threshold=_threshold(), now=utcnow()))
 
 
@@ -49,7 +50,7 @@ def overview(user: User, neighbourhood: Neighbourhood) -> Response:
 def team_waves(user: User, neighbourhood: Neighbourhood, team_slug: str) -> Response:
     return jsonify(data.team_waves(
         get_session(), neighbourhood=neighbourhood, team=_team_or_404(neighbourhood, team_slug),
-        instrument=current_app.extensions["pulse_instruments"]["team-pulse"],
+        instrument=team_pulse(),
         threshold=_threshold(), now=utcnow()))
 
 

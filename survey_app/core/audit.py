@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import true
 from sqlmodel import Session, col, func, select
 
+from survey_app.core.paging import PAGE_SIZE, Page
 from survey_app.models import AuditEvent, User
-from survey_app.scheduling.messages import PAGE_SIZE, Page
 
 
 def record(session: Session, *, user_id: int | None, action: str, now: datetime,

@@ -14,13 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from questionnaires import DIRECTORY as QUESTIONNAIRES
+from survey_app.core.config_error import ConfigError
 
 ENVIRONMENTS = ("development", "production", "testing")
 PLACEHOLDER_SECRETS = {"", "dev", "change-me", "changeme", "secret"}
-
-
-class ConfigError(RuntimeError):
-    """The configuration is unsafe or incomplete; the message says what to set."""
 
 
 def _env_int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -80,12 +77,7 @@ def load_settings(instance_path: str, environ: Mapping[str, str] = os.environ) -
     }
     settings["SECRET_KEY"] = _secret_key(env, instance_path, environ)
     settings["PULSE_PSEUDONYM_KEY"] = _pseudonym_key(env, instance_path, environ)
-    # Imported here: the channel modules raise this module's ConfigError.
-    from survey_app.scheduling.channels.email import smtp_settings_from_env
-    from survey_app.scheduling.channels.sms import notify_settings_from_env
-
-    settings["PULSE_SMTP"] = smtp_settings_from_env(environ)
-    settings["PULSE_NOTIFY"] = notify_settings_from_env(environ)
+    # PULSE_SMTP and PULSE_NOTIFY are read by scheduling's init_app, beside the channels.
     return settings
 
 

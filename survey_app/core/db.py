@@ -8,6 +8,7 @@ views commit once, so a request is one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,15 +107,19 @@ def upgrade_command(revision: str) -> None:
     upgrade(current_app._get_current_object(), revision)  # type: ignore[attr-defined]
     click.echo(f"Database at {revision}.")
     if revision == "head":
-        from survey_app.core.clock import utcnow
-        from survey_app.pulse.aggregates import summarise_unsummarised
+        for step in current_app.extensions.get("pulse_after_upgrade", []):
+            with Session(get_engine()) as session:
+                said = step(session)
+                session.commit()
+            if said:
+                click.echo(said)
 
-        # Waves closed before the per-wave aggregates existed have none; reports need them.
-        with Session(get_engine()) as session:
-            count = summarise_unsummarised(session, now=utcnow())
-            session.commit()
-        if count:
-            click.echo(f"Summarised {count} closed waves for the reports.")
+
+def after_upgrade(app: Flask, step: Callable[[Session], str | None]) -> None:
+    """Run ``step`` (in a session of its own, then committed) each time ``flask db upgrade``
+    reaches the latest revision: a feature fills data its new tables need. ``step``
+    returns a line to print, or None."""
+    app.extensions.setdefault("pulse_after_upgrade", []).append(step)
 
 
 @db_cli.command("downgrade")

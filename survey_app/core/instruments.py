@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
 from questionnaires import Instrument, instrument_from_definition
 from survey_app.core.clock import utcnow
@@ -45,13 +45,3 @@ def instrument_of(version: QuestionnaireVersion) -> Instrument:
 @lru_cache(maxsize=64)
 def _parse(_content_hash: str, definition: str, source: str) -> Instrument:
     return instrument_from_definition(json.loads(definition), source)
-
-
-def versions_of(session: Session, *, key: str) -> list[QuestionnaireVersion]:
-    return list(
-        session.exec(
-            select(QuestionnaireVersion)
-            .where(QuestionnaireVersion.key == key)
-            .order_by(col(QuestionnaireVersion.version))
-        )
-    )

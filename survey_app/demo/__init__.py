@@ -20,6 +20,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from questionnaires import Instrument, Item
+from survey_app.core import tokens
 from survey_app.core.instruments import ensure_version
 from survey_app.demo.patients import load_patients
 from survey_app.models import (
@@ -32,7 +33,6 @@ from survey_app.models import (
     TeamMembership,
     Wave,
 )
-from survey_app.pulse import tokens
 from survey_app.pulse.aggregates import summarise_wave
 from survey_app.pulse.responses import choose_items
 from survey_app.pulse.waves import is_open, open_wave

@@ -38,7 +38,13 @@ from survey_app.models.pulse import (
     TeamMembership,
     Wave,
 )
-from survey_app.models.reporting import WaveChoiceCount, WaveItemSummary, WaveSummary
+from survey_app.models.reporting import (
+    ITEM_TALLY_FIELDS,
+    ItemTotals,
+    WaveChoiceCount,
+    WaveItemSummary,
+    WaveSummary,
+)
 from survey_app.models.scheduling import (
     CADENCE_KINDS,
     MESSAGE_KINDS,
@@ -50,6 +56,8 @@ from survey_app.models.scheduling import (
 
 __all__ = [
     "DEFAULT_STAGES",
+    "ITEM_TALLY_FIELDS",
+    "ItemTotals",
     "ApiToken",
     "TeamAction",
     "TeamRebase",

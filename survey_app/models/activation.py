@@ -18,6 +18,12 @@ from survey_app.models.base import utc_column
 
 SITE_KINDS = ("gp_practice", "clinic", "pharmacy", "community_venue", "other")
 CHANNELS = ("clinician", "kiosk", "qr")
+#: Each channel in words, as the activation report, its downloads and the FHIR export name it.
+CHANNEL_DISPLAY = {
+    "clinician": "Entered by a clinician",
+    "kiosk": "Waiting-room kiosk",
+    "qr": "Patient's own phone (QR code)",
+}
 CONSULTATION_TYPES = {
     "gp": "GP",
     "nurse": "Nurse",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import delete, insert
@@ -20,6 +20,7 @@ from survey_app.core.instruments import instrument_of
 from survey_app.models import (
     Invitation,
     ItemAnswer,
+    ItemTotals,
     QuestionnaireVersion,
     Response,
     Wave,
@@ -27,18 +28,6 @@ from survey_app.models import (
     WaveItemSummary,
     WaveSummary,
 )
-
-
-@dataclass
-class _Tally:
-    answered: int = 0
-    dont_know: int = 0
-    positive: int = 0
-    negative: int = 0
-    scored: int = 0
-    score_sum: float = 0.0
-    score_sq_sum: float = 0.0
-    text_length_sum: int = 0
 
 
 def summarise_wave(session: Session, *, wave: Wave, now: datetime) -> WaveSummary:
@@ -56,7 +45,7 @@ def summarise_wave(session: Session, *, wave: Wave, now: datetime) -> WaveSummar
         shown.update(json.loads(items_shown))
         if seconds is not None:
             completion.append(seconds)
-    items: dict[str, _Tally] = defaultdict(_Tally)
+    items: dict[str, ItemTotals] = defaultdict(ItemTotals)
     choices: Counter[tuple[str, str]] = Counter()
     for item_id, choice, text in session.exec(
         select(ItemAnswer.item_id, ItemAnswer.choice, ItemAnswer.text)
@@ -84,8 +73,9 @@ def summarise_wave(session: Session, *, wave: Wave, now: datetime) -> WaveSummar
         session.execute(delete(table).where(col(table.wave_id) == wave.id))
     rows = []
     for item_id in sorted(set(shown) | set(items)):
-        rows.append({"wave_id": wave.id, "item_id": item_id, "shown": shown[item_id],
-                     **asdict(items[item_id])})
+        totals = items[item_id]
+        totals.shown = shown[item_id]
+        rows.append({"wave_id": wave.id, "item_id": item_id, **asdict(totals)})
     if rows:
         session.execute(insert(WaveItemSummary), rows)
     if choices:

@@ -13,6 +13,7 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col, or_, select
 
 from questionnaires import Instrument
+from survey_app.core import tokens
 from survey_app.core.clock import as_utc
 from survey_app.core.instruments import instrument_of
 from survey_app.models import (
@@ -24,7 +25,6 @@ from survey_app.models import (
     Team,
     Wave,
 )
-from survey_app.pulse import tokens
 from survey_app.pulse.rotation import pick_for_person
 from survey_app.pulse.waves import is_open
 

@@ -11,8 +11,8 @@ from sqlmodel import Session, col, func, or_, select
 from survey_app.models import Neighbourhood, StaffMember, Team, TeamMembership
 
 
-class LookupError_(LookupError):
-    """A slug or id named by a user does not exist (or is ambiguous)."""
+class NoSuchTeam(LookupError):
+    """A team (or INT) named by a user does not exist, or the name fits more than one."""
 
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
@@ -98,7 +98,7 @@ def find_team(session: Session, *, slug: str) -> Team:
 
     Raises
     ------
-    LookupError_
+    NoSuchTeam
         With a message for the user when no team, or more than one, matches.
     """
     int_slug, _, team_slug = slug.rpartition("/")
@@ -107,9 +107,9 @@ def find_team(session: Session, *, slug: str) -> Team:
         query = query.join(Neighbourhood).where(Neighbourhood.slug == int_slug)
     teams = session.exec(query).all()
     if not teams:
-        raise LookupError_(f"No team '{slug}'. `flask --app wsgi team list` shows the slugs.")
+        raise NoSuchTeam(f"No team '{slug}'. `flask --app wsgi team list` shows the slugs.")
     if len(teams) > 1:
-        raise LookupError_(
+        raise NoSuchTeam(
             f"More than one INT has a team '{slug}': write it as INT/{team_slug}."
         )
     return teams[0]

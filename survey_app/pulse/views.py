@@ -8,11 +8,12 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from survey_app.core import tokens
 from survey_app.core.clock import utcnow
 from survey_app.core.db import get_session
 from survey_app.core.extensions import csrf, limiter
 from survey_app.core.security import private_page
-from survey_app.pulse import responses, tokens
+from survey_app.pulse import responses
 from survey_app.pulse.forms import (
     CodeForm,
     PulseForm,
@@ -22,8 +23,6 @@ from survey_app.pulse.forms import (
     sign_shown,
 )
 from survey_app.pulse.responses import LinkState, PulseLink
-from survey_app.reporting.staff_results import TeamResults, results_for_team
-from survey_app.scheduling import tick
 
 bp = Blueprint("pulse", __name__)
 
@@ -98,7 +97,8 @@ def answer(secret: str) -> ResponseReturnValue:
             return render_template("pulse/closed.html", link=link), 410
         return render_template("pulse/answered.html", link=link), 410
     session.commit()
-    return redirect(url_for("pulse.thanks", int_slug=link.neighbourhood.slug,
+    # The thank-you page shows the team's results: it is reporting's (staff_results).
+    return redirect(url_for("staff_results.thanks", int_slug=link.neighbourhood.slug,
                             team_slug=link.team.slug))
 
 
@@ -140,52 +140,3 @@ def _render_form(link: PulseLink, form: PulseForm, item_ids: list[str], status: 
 def _first_anchor(form: PulseForm) -> str:
     fields = form.item_fields()
     return f"{fields[0].name}-0" if fields else "main-content"
-
-
-def _results_limit() -> str:
-    return str(current_app.config["PULSE_RESULTS_LIMIT"])
-
-
-@bp.get("/thank-you/<int_slug>/<team_slug>")
-@limiter.shared_limit(_results_limit, scope="team-results")
-def thanks(int_slug: str, team_slug: str) -> ResponseReturnValue:
-    # An unknown team still gets its thank-you (the answers are stored), just no results.
-    return render_template("pulse/thanks.html", int_slug=int_slug, team_slug=team_slug,
-                           results=_team_results(int_slug, team_slug))
-
-
-@bp.get("/results/<int_slug>/<team_slug>")
-# Open to anyone (staff read it without signing in), so each page costs one INT
-# overview: throttled per client, shared with the thank-you page.
-@limiter.shared_limit(_results_limit, scope="team-results")
-def team_results(int_slug: str, team_slug: str) -> ResponseReturnValue:
-    """A team's headline results for its staff: no login, closed waves only."""
-    results = _team_results(int_slug, team_slug)
-    if results is None:
-        abort(404)
-    return render_template("pulse/results.html", results=results)
-
-
-def _team_results(int_slug: str, team_slug: str) -> TeamResults | None:
-    return results_for_team(
-        get_session(), int_slug=int_slug, team_slug=team_slug,
-        instrument=current_app.extensions["pulse_instruments"]["team-pulse"],
-        threshold=current_app.config["PULSE_SUPPRESSION_THRESHOLD"], now=utcnow())
-
-
-@bp.route("/unsubscribe/<signed>", methods=["GET", "POST"])
-@csrf.exempt  # the signed link is the authority, and mail clients' one-click posts carry no token
-@private_page
-def unsubscribe(signed: str) -> ResponseReturnValue:
-    """Stop reminders for one person. A GET only asks (mail scanners follow links);
-    a POST, from the page's button or a mail client's one-click (RFC 8058), does it."""
-    session = get_session()
-    member = tick.member_from_unsubscribe(session, secret_key=current_app.config[
-        "SECRET_KEY"], signed=signed)
-    if member is None:
-        abort(404)
-    if request.method == "POST":
-        tick.opt_out_of_reminders(session, member=member)
-        session.commit()
-        return render_template("pulse/unsubscribed.html")
-    return render_template("pulse/unsubscribe.html", already=member.reminders_opt_out)

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, and_, col, func, or_, select
 
 from questionnaires import Instrument
+from survey_app.core import tokens
 from survey_app.core.clock import LONDON, as_utc, local_date
 from survey_app.core.instruments import ensure_version
 from survey_app.models import (
@@ -23,7 +24,7 @@ from survey_app.models import (
     Team,
     Wave,
 )
-from survey_app.pulse import rotation, teams, tokens
+from survey_app.pulse import rotation, teams
 from survey_app.pulse.aggregates import summarise_wave
 
 

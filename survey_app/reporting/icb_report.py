@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, case, func
 from sqlalchemy import select as columns_select
 from sqlmodel import Session, col, select
 
+from analysis import suppression
 from analysis.fatigue import LEVELS, assess_fatigue_batch
 from analysis.proportions import ProportionInterval, wilson_interval
 from analysis.spc import SPECIAL_CAUSE_CONCERN, SPECIAL_CAUSE_IMPROVEMENT, xmr, xmr_batch
@@ -29,13 +30,12 @@ from questionnaires import Instrument
 from survey_app.models import Neighbourhood, Team, TeamRebase, Wave, WaveItemSummary, WaveSummary
 from survey_app.reporting.overview import (
     CARE,
-    HIDDEN_REASONS,
-    NO_CLOSED_PULSE,
     WORK,
     engagement_items,
     engagement_of,
     wave_hidden_codes,
 )
+from survey_app.reporting.vocabulary import NO_CLOSED_PULSE_CODE, TOO_FEW_ANSWERS, hidden_reason
 
 
 @dataclass(frozen=True)
@@ -249,10 +249,10 @@ def icb_overview(session: Session, *, instrument: Instrument,
         shown = [t for t in members if t in shown_teams]
         if reason is None and not shown:
             # Closed waves, but every team's latest is hidden: say so, not "none yet".
-            reason = "too_few_answers" if any(t in waves for t in members) else None
+            reason = suppression.TOO_FEW_ANSWERS if any(t in waves for t in members) else None
         if reason is not None or not shown:
             summaries.append(IntSummary(neighbourhood, len(members),
-                                        HIDDEN_REASONS[reason] if reason else NO_CLOSED_PULSE))
+                                        hidden_reason(reason or NO_CLOSED_PULSE_CODE)))
             continue
         work, work_hidden = _pooled([waves[t].work[-1] for t in shown], threshold)
         care, care_hidden = _pooled([waves[t].care[-1] for t in shown], threshold)
@@ -277,5 +277,5 @@ def _pooled(counts: Sequence[tuple[int, int]],
     positive = sum(k for k, _ in counts)
     answered = sum(n for _, n in counts)
     if 0 < answered < threshold:
-        return None, HIDDEN_REASONS["too_few_answers"]
+        return None, TOO_FEW_ANSWERS
     return (wilson_interval(positive, answered) if answered else None), None

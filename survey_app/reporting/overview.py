@@ -22,6 +22,7 @@ from sqlalchemy import case, func
 from sqlalchemy import select as columns_select
 from sqlmodel import Session, col, select
 
+from analysis import suppression
 from analysis.change import ChangeJudgement, judge_family
 from analysis.engagement import engagement_from_totals
 from analysis.fatigue import FatigueAssessment, assess_fatigue
@@ -31,7 +32,9 @@ from analysis.suppression import suppress_small_groups
 from questionnaires import Instrument
 from survey_app.core.clock import LONDON, as_utc, local_date
 from survey_app.models import (
+    ITEM_TALLY_FIELDS,
     Invitation,
+    ItemTotals,
     Neighbourhood,
     Team,
     TeamRebase,
@@ -39,38 +42,19 @@ from survey_app.models import (
     WaveItemSummary,
     WaveSummary,
 )
+from survey_app.reporting.vocabulary import (
+    NO_CLOSED_PULSE_CODE,
+    NOT_ALL_ASKED_CODE,
+    hidden_reason,
+)
 
 ENGAGEMENT_GROUPS = ("motivation", "involvement", "advocacy")
-HIDDEN_REASONS = {"too_few_answers": "too few answers",
-                  "protect_another_group": "hidden to protect another group"}
-NO_CLOSED_PULSE = "no closed pulse yet"
-NOT_ALL_ASKED = "not every engagement question was asked"
 WORK, CARE = "recommend_work", "recommend_care"
 CHANGE_MEASURE = "% recommending the team as a place to work"
 
 
-@dataclass(frozen=True, slots=True)
-class ItemTotals:
-    """One item in one closed wave: the columns of its ``WaveItemSummary`` row."""
-
-    wave_id: int
-    item_id: str
-    shown: int = 0
-    answered: int = 0
-    dont_know: int = 0
-    positive: int = 0
-    negative: int = 0
-    scored: int = 0
-    score_sum: float = 0.0
-    score_sq_sum: float = 0.0
-    text_length_sum: int = 0
-
-
-_ITEM_COLUMNS = tuple(col(column) for column in (
-    WaveItemSummary.wave_id, WaveItemSummary.item_id, WaveItemSummary.shown,
-    WaveItemSummary.answered, WaveItemSummary.dont_know, WaveItemSummary.positive,
-    WaveItemSummary.negative, WaveItemSummary.scored, WaveItemSummary.score_sum,
-    WaveItemSummary.score_sq_sum, WaveItemSummary.text_length_sum))
+_ITEM_COLUMNS = (col(WaveItemSummary.wave_id), col(WaveItemSummary.item_id),
+                 *(col(getattr(WaveItemSummary, name)) for name in ITEM_TALLY_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -127,7 +111,7 @@ def team_series_many(session: Session, *, team_ids: Sequence[int]) -> dict[int, 
                                   .join(Wave, col(Wave.id) == col(WaveItemSummary.wave_id))
                                   .where(*closed)).tuples().all():
         if row[0] in items:
-            items[row[0]][row[1]] = ItemTotals(*row)
+            items[row[0]][row[1]] = ItemTotals(*row[2:])
     for wave_id, team_id, opens_at, invited, responded, median in waves:
         series[team_id].append(WavePoint(
             wave_id or 0, f"{as_utc(opens_at).astimezone(LONDON):%b %Y}", invited, responded,
@@ -273,25 +257,44 @@ def response_trend(fatigue: FatigueAssessment) -> ResponseTrend:
     return ResponseTrend(direction, trend.start, trend.end, trend.n_waves)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TeamOverview:
+    """One team's row. Hidden figures carry a code (``*_hidden_code``, see
+    :mod:`survey_app.reporting.vocabulary`); the ``*_hidden_reason`` properties word it."""
+
     team: Team
     waves: list[WavePoint]
-    hidden_reason: str | None
-    recommend_work: ProportionInterval | None
-    recommend_care: ProportionInterval | None
-    engagement: float | None
-    response_rate: float | None
-    work_chart: XmRChart | None
-    fatigue: FatigueAssessment | None
-    change: ChangeJudgement | None
+    hidden_code: str | None
+    recommend_work: ProportionInterval | None = None
+    recommend_care: ProportionInterval | None = None
+    engagement: float | None = None
+    response_rate: float | None = None
+    work_chart: XmRChart | None = None
+    fatigue: FatigueAssessment | None = None
+    change: ChangeJudgement | None = None
     open_waves: tuple[OpenWaveProgress, ...] = ()
     # A shown team's single measure may still rest on too few answers (items left blank).
-    work_hidden_reason: str | None = None
-    care_hidden_reason: str | None = None
+    work_hidden_code: str | None = None
+    care_hidden_code: str | None = None
     response_trend: ResponseTrend | None = None
     change_sentence: str | None = None
-    engagement_hidden_reason: str | None = None
+    engagement_hidden_code: str | None = None
+
+    @property
+    def hidden_reason(self) -> str | None:
+        return hidden_reason(self.hidden_code)
+
+    @property
+    def work_hidden_reason(self) -> str | None:
+        return hidden_reason(self.work_hidden_code)
+
+    @property
+    def care_hidden_reason(self) -> str | None:
+        return hidden_reason(self.care_hidden_code)
+
+    @property
+    def engagement_hidden_reason(self) -> str | None:
+        return hidden_reason(self.engagement_hidden_code)
 
     @property
     def latest(self) -> WavePoint | None:
@@ -323,7 +326,8 @@ def int_overview(session: Session, *, neighbourhood: Neighbourhood, instrument: 
     rebases = rebase_positions(session, series=by_team)
     progress = open_waves(session, team_ids=team_ids, now=now) if now else {}
     codes = wave_hidden_codes(session, threshold=threshold, neighbourhood_id=neighbourhood.id)
-    reasons = [codes.get(s[-1].wave_id, "too_few_answers") if s else None for s in series]
+    reasons = [codes.get(s[-1].wave_id, suppression.TOO_FEW_ANSWERS) if s else None
+               for s in series]
     judged = [index for index, s in enumerate(series) if s]
     # A team with no closed wave makes no comparison (nor counts in the family), and
     # judge_family refuses an empty series, so it is left out.
@@ -344,9 +348,9 @@ def int_overview(session: Session, *, neighbourhood: Neighbourhood, instrument: 
         opened = tuple(progress.get(team.id or 0, ()))
         reason = reasons[index]
         if reason is not None or not waves:
-            rows.append(TeamOverview(team, waves, HIDDEN_REASONS[reason] if reason
-                                     else NO_CLOSED_PULSE,
-                                     None, None, None, None, None, None, None, opened))
+            rows.append(TeamOverview(team=team, waves=waves,
+                                     hidden_code=reason or NO_CLOSED_PULSE_CODE,
+                                     open_waves=opened))
             continue
         latest = waves[-1]
         fatigue = fatigue_of(waves)
@@ -356,12 +360,15 @@ def int_overview(session: Session, *, neighbourhood: Neighbourhood, instrument: 
         care, care_hidden = _shown_interval(*latest.positive(CARE), threshold)
         engagement, engagement_hidden = _engagement(latest, instrument, threshold)
         rows.append(TeamOverview(
-            team, waves, None, work, care, engagement,
-            latest.response_rate,
-            _work_chart(waves, threshold, rebases.get(team.id or 0, [])),
-            fatigue, change, opened, work_hidden, care_hidden, trend,
-            change_sentence(change, waves, trend) if change else None,
-            engagement_hidden,
+            team=team, waves=waves, hidden_code=None,
+            recommend_work=work, recommend_care=care, engagement=engagement,
+            response_rate=latest.response_rate,
+            work_chart=_work_chart(waves, threshold, rebases.get(team.id or 0, [])),
+            fatigue=fatigue, change=change, open_waves=opened,
+            work_hidden_code=work_hidden, care_hidden_code=care_hidden,
+            response_trend=trend,
+            change_sentence=change_sentence(change, waves, trend) if change else None,
+            engagement_hidden_code=engagement_hidden,
         ))
     return rows
 
@@ -369,7 +376,7 @@ def int_overview(session: Session, *, neighbourhood: Neighbourhood, instrument: 
 def _shown_interval(positive: int, answered: int,
                     threshold: int) -> tuple[ProportionInterval | None, str | None]:
     if 0 < answered < threshold:
-        return None, HIDDEN_REASONS["too_few_answers"]
+        return None, suppression.TOO_FEW_ANSWERS
     return (wilson_interval(positive, answered) if answered else None), None
 
 
@@ -429,8 +436,8 @@ def _engagement(wave: WavePoint, instrument: Instrument,
     per_group: dict[str, int] = {}
     for (_, group), count in zip(items, counts, strict=True):
         per_group[group] = per_group.get(group, 0) + count
-    return None, (NOT_ALL_ASKED if min(per_group.values(), default=0) == 0
-                  else HIDDEN_REASONS["too_few_answers"])
+    return None, (NOT_ALL_ASKED_CODE if min(per_group.values(), default=0) == 0
+                  else suppression.TOO_FEW_ANSWERS)
 
 
 def work_values(waves: Sequence[WavePoint], threshold: int) -> list[float]:

@@ -25,7 +25,6 @@ from survey_app.models import Neighbourhood, Team, TeamAction
 from survey_app.pulse.teams import find_neighbourhood
 from survey_app.reporting.actions import latest_action
 from survey_app.reporting.overview import (
-    HIDDEN_REASONS,
     OpenWaveProgress,
     WavePoint,
     int_overview,
@@ -112,9 +111,8 @@ def _headline(session: Session, neighbourhood: Neighbourhood, team: Team,
                       for item in HEADLINE_ITEMS),
                 row.engagement, latest.invited, latest.responded)
         else:
-            code = {words: code for code, words in HIDDEN_REASONS.items()}.get(
-                row.hidden_reason, TOO_FEW_ANSWERS)
-            headline = Headline(latest.wave_id, latest.month, code,
+            headline = Headline(latest.wave_id, latest.month,
+                                row.hidden_code or TOO_FEW_ANSWERS,
                                 (), None, None, None)
     trend = (trend_sentence(row.change)
              if row.change is not None and headline is not None

@@ -36,8 +36,6 @@ from survey_app.reporting import actions
 from survey_app.reporting.actions import ActionError
 from survey_app.reporting.overview import (
     ENGAGEMENT_GROUPS,
-    HIDDEN_REASONS,
-    NOT_ALL_ASKED,
     OpenWaveProgress,
     WavePoint,
     engagement_items,
@@ -48,8 +46,8 @@ from survey_app.reporting.overview import (
     team_series,
     wave_hidden_codes,
 )
+from survey_app.reporting.vocabulary import NOT_ALL_ASKED, TOO_FEW_ANSWERS, hidden_reason
 
-TOO_FEW = HIDDEN_REASONS["too_few_answers"]
 NO_ANSWERS = "no answers"
 #: Waves pooled into one heatmap column (counted from the team's first closed wave),
 #: and the most columns drawn (two years monthly).
@@ -247,7 +245,7 @@ def wave_hidden_reasons(session: Session, *, team: Team, series: Sequence[WavePo
     reasons: list[str | None] = []
     for point in series:
         code = codes.get(point.wave_id, "too_few_answers")
-        reasons.append(HIDDEN_REASONS[code] if code else None)
+        reasons.append(hidden_reason(code))
     return tuple(reasons)
 
 
@@ -266,7 +264,7 @@ def _measures(series: Sequence[WavePoint], hidden: Sequence[str | None],
             positive, answered = point.positive(key)
             if reason is None and answered < threshold:
                 # The wave is shown, but too few answered this question.
-                reason = TOO_FEW
+                reason = TOO_FEW_ANSWERS
             values.append(None if reason else 100 * positive / answered)
             reasons.append(reason)
         measures.append(_measure(key, title, "%", values, reasons, rebase_at))
@@ -313,7 +311,7 @@ def _engagement(point: WavePoint, items: Sequence[tuple[str, str]],
     if not all(asked.values()):
         return None, NOT_ALL_ASKED
     if min(scored.values()) < threshold:
-        return None, TOO_FEW
+        return None, TOO_FEW_ANSWERS
     score = engagement_of([row.score_sum if row else 0.0 for row in rows],
                           [row.scored if row else 0 for row in rows], groups)
     return (score, None) if score is not None else (None, NO_ANSWERS)
@@ -402,7 +400,7 @@ def _heatmap(series: Sequence[WavePoint], windows: Sequence[Sequence[int]],
             if scored == 0:
                 cells.append(HeatmapCell(None, NO_ANSWERS))
             elif scored < threshold:
-                cells.append(HeatmapCell(None, TOO_FEW))
+                cells.append(HeatmapCell(None, TOO_FEW_ANSWERS))
             else:
                 cells.append(HeatmapCell(total / scored, None))
         rows.append(HeatmapRow(item.id, item.text, tuple(cells)))

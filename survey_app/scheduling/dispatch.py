@@ -7,6 +7,8 @@ committed after; so if the process dies in between, only that batch is left in
 shown to the admin and never resent blindly. Nobody else is skipped or sent
 twice. Transient failures are retried with backoff; the personal link in a
 body is erased once the message is sent (the development outbox keeps it).
+
+So, unlike the other domain modules, dispatch commits per batch itself.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Works the same on SQLite and PostgreSQL: the conditional UPDATE only succeeds
 for the current holder or once the lease has expired, and concurrent callers
 are serialised by the row lock (PostgreSQL) or the single writer (SQLite).
 A scheduler that crashes simply lets its lease expire.
+
+Unlike the other domain modules, which leave committing to their caller, these
+functions commit themselves: a lease is only held once other schedulers can see it.
 """
 
 from __future__ import annotations

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
+from survey_app.core.paging import PAGE_SIZE, Page
 from survey_app.models import Message, StaffMember, Team, Wave
-
-PAGE_SIZE = 50
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-    number: int
-    size: int = PAGE_SIZE
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.size))
 
 
 def outbox_page(session: Session, *, number: int, size: int = PAGE_SIZE) -> Page[Message]:

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from survey_app.core.clock import utcnow
 from survey_app.core.db import get_engine
+from survey_app.core.extensions import team_pulse
 from survey_app.scheduling import tick
 from survey_app.scheduling.channels.base import OutgoingMessage
 from survey_app.scheduling.channels.routing import open_channels
@@ -38,7 +39,7 @@ def run_tick(app: Flask, *, now: datetime | None = None,
         with open_channels(app.config, on_outbox=_print_outbox) as channels:
             report = tick.tick(
                 session, now=now or utcnow(),
-                instrument=app.extensions["pulse_instruments"]["team-pulse"],
+                instrument=team_pulse(),
                 channels=channels,
                 links=tick.LinkSettings(app.config["PULSE_BASE_URL"],
                                              app.config["SECRET_KEY"]),

@@ -4,7 +4,7 @@ APScheduler calls :func:`tick` every minute in the scheduler process; tests and
 operators call it with any ``now``. Whatever is due at ``now`` happens once:
 a missed opening (downtime) happens once, late, with quiet hours respected,
 and a second scheduler started by mistake finds the lease taken and does
-nothing. Unlike other services, ``tick`` commits as it goes: invitations are
+nothing. Unlike the other domain modules, ``tick`` commits as it goes: invitations are
 created and messages sent in batches, so a crash loses at most one batch.
 """
 
@@ -22,6 +22,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, func, or_, select
 
 from questionnaires import Instrument
+from survey_app.core import tokens
 from survey_app.core.clock import LONDON, as_utc, utcnow
 from survey_app.core.instruments import ensure_version
 from survey_app.models import (
@@ -34,7 +35,7 @@ from survey_app.models import (
     TeamMembership,
     Wave,
 )
-from survey_app.pulse import rotation, tokens, waves
+from survey_app.pulse import rotation, waves
 from survey_app.pulse.waves import close_due_waves
 from survey_app.scheduling import lease
 from survey_app.scheduling.cadence import Cadence, next_allowed, occurrences, reminder_time

@@ -16,7 +16,6 @@ from sqlmodel import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from survey_app.admin import forms as admin_forms
 from survey_app.core.clock import utcnow
 from survey_app.models import (
     AuditEvent,
@@ -26,6 +25,7 @@ from survey_app.models import (
     StaffMember,
     TeamMembership,
 )
+from survey_app.scheduling import forms as scheduling_forms
 from survey_app.scheduling import schedules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -360,7 +360,7 @@ def test_a_roster_of_10000_people_uploads_in_one_go(upload, teams, session):
 
 
 def test_a_very_large_file_is_refused_before_it_is_read(upload, teams, session, monkeypatch):
-    monkeypatch.setattr(admin_forms, "MAX_ROSTER_BYTES", 1024)
+    monkeypatch.setattr(scheduling_forms, "MAX_ROSTER_BYTES", 1024)
     response = upload(SAMPLE.read_bytes())
     assert response.status_code == 400
     assert "The file is larger than" in _text(response)

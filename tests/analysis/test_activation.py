@@ -11,12 +11,13 @@ from numpy.testing import assert_allclose, assert_array_equal
 from analysis.activation import (
     LOW_RATINGS,
     NAPC_FIGURES,
-    RATING_LABELS,
     activation_by_period,
     activation_from_counts,
     activation_summary,
     paired_activation_change,
 )
+from questionnaires import load_all
+from survey_app.activation.ratings import rating_labels
 
 # The R session these values come from (R 4.2):
 #   x <- c(rep(1, 2), rep(2, 3), rep(3, 4), rep(4, 1))
@@ -146,7 +147,9 @@ class TestSummary:
             activation_by_period([1, 2], ["Q1", "Q1"], unit="patient")
 
     def test_labels_and_low_levels(self) -> None:
-        assert RATING_LABELS == {1: "Not very", 2: "Okay", 3: "Good", 4: "Excellent"}
+        # The words are the instrument's (questionnaires/activation.toml), read once.
+        labels = rating_labels(load_all()["patient-activation"])
+        assert labels == {1: "Not very", 2: "Okay", 3: "Good", 4: "Excellent"}
         assert LOW_RATINGS == (1, 2)
 
 

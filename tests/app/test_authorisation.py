@@ -38,7 +38,9 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "auth.login": EVERYONE,
     "auth.change_password": SIGNED_IN,
     "auth.home": SIGNED_IN,
-    "pulse.": EVERYONE,  # the token is the key; no sign-in (staff results too)
+    "pulse.": EVERYONE,  # the token is the key; no sign-in
+    "staff_results.": EVERYONE,  # the thank-you and team results pages: no sign-in
+    "scheduling.unsubscribe": EVERYONE,  # the signed link is the key
     "patient.": EVERYONE,  # kiosk cookie or poster code; no sign-in
     "patient.enrol_kiosk": ADMINS,
     "patient.kiosk": KIOSK,
@@ -49,6 +51,7 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "activation.posters": SIGNED_IN - {"anonymous"},  # each sees their own sites' posters
     "activation.poster": SITE_A,
     "admin.": ADMINS,
+    "scheduling_admin.": ADMINS,
     "reports.index": LEADS,
     "reports.icb": ADMINS,
     "reports.icb_csv": ADMINS,

@@ -6,7 +6,8 @@ import pytest
 from flask import Flask
 
 from survey_app import create_app
-from survey_app.core.config import ConfigError, load_settings
+from survey_app.core.config import load_settings
+from survey_app.core.config_error import ConfigError
 
 
 def test_production_refuses_to_start_without_a_secret(tmp_path: Path) -> None:

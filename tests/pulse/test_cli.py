@@ -7,8 +7,8 @@ import re
 
 from sqlmodel import select
 
+from survey_app.core.tokens import CODE_ALPHABET
 from survey_app.models import Invitation, ItemAnswer, Response, Wave
-from survey_app.pulse.tokens import CODE_ALPHABET
 
 
 def _json(result):

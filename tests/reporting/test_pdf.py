@@ -22,10 +22,11 @@ from sqlmodel import select
 
 from analysis.spc import xmr
 from survey_app.core.clock import LONDON, utcnow
+from survey_app.core.db import get_session
 from survey_app.demo.patients import DEMO_PASSWORD
 from survey_app.models import AuditEvent, Neighbourhood
 from survey_app.reporting.charts import xmr_chart_svg
-from survey_app.reporting.views import render_report
+from survey_app.reporting.views import audit_view, page_action, render_report
 from survey_app.reporting.views.pdf import FetchRefused, pdf_response, static_only_fetcher
 from tests.conftest import IN_CI
 
@@ -98,8 +99,11 @@ def report_app(app):
                                          app.jinja_env.loader])
 
     def test_report():
+        # As every report view does: audit the read, commit, then build the response.
+        audit_view(page_action(), "int:test-int")
+        get_session().commit()
         return render_report("test/pdf_report.html", filename="test-int overview",
-                             target="int:test-int", chart=_chart(), rows=range(1, ROWS + 1))
+                             chart=_chart(), rows=range(1, ROWS + 1))
 
     app.add_url_rule("/test-only/report", "test_only_report", test_report)
     return app

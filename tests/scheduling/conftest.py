@@ -208,21 +208,24 @@ def run(app, outbox):
 
 @pytest.fixture
 def pages_at():
-    """Let the pulse pages see the simulated time (they normally read the real clock)."""
+    """Let the pulse pages, and the thank-you and results pages they lead to, see the
+    simulated time (they normally read the real clock)."""
     from unittest import mock
 
-    patcher = None
+    patchers: list[Any] = []
 
     def travel(now: datetime) -> None:
-        nonlocal patcher
-        if patcher is not None:
-            patcher.stop()
-        patcher = mock.patch("survey_app.pulse.views.utcnow", return_value=now)
-        patcher.start()
+        while patchers:
+            patchers.pop().stop()
+        for name in ("survey_app.pulse.views.utcnow",
+                     "survey_app.reporting.views.staff_results.utcnow"):
+            patcher = mock.patch(name, return_value=now)
+            patcher.start()
+            patchers.append(patcher)
 
     yield travel
-    if patcher is not None:
-        patcher.stop()
+    while patchers:
+        patchers.pop().stop()
 
 
 @pytest.fixture

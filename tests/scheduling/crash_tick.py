@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from survey_app import create_app  # noqa: E402
-from survey_app.cli import parse_uk_time  # noqa: E402
+from survey_app.scheduling.cli import parse_uk_time  # noqa: E402
 from survey_app.scheduling.process import run_tick  # noqa: E402
 
 

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
-from survey_app.core.config import ConfigError
+from survey_app.core.config_error import ConfigError
 from survey_app.scheduling.channels.base import OutgoingMessage, SendResult
 from survey_app.scheduling.channels.email import (
     EmailChannel,

@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 import pytest
 
-from survey_app.core.config import ConfigError
+from survey_app.core.config_error import ConfigError
 from survey_app.scheduling.channels.base import MAX_REASON, OutgoingMessage
 from survey_app.scheduling.channels.sms import (
     NotifySettings,

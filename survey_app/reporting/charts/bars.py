@@ -136,6 +136,112 @@ def _legend(entries: Sequence[tuple[str, str]], top: float, width: int) -> tuple
     return element("g", {"class": "legend"}, *parts), y + _LEGEND_ROW / 2 - top
 
 
+@dataclass(frozen=True, slots=True)
+class _BarLayout:
+    """Where a distribution chart's bars go, and the words and hatch of their segments."""
+
+    top: float
+    bottom: float
+    bar_width: float
+    hatch_id: str
+    rating_names: Sequence[str]
+
+
+def _check_distribution(counts: Sequence[Sequence[int] | None],
+                        rating_names: Sequence[str]) -> None:
+    if len(rating_names) != len(RATING_FILLS):
+        raise ValueError(f"rating_names must have {len(RATING_FILLS)} entries")
+    for i, month in enumerate(counts):
+        if month is not None and (len(month) != len(RATING_FILLS) or min(month) < 0):
+            raise ValueError(f"counts[{i}] must be four counts of at least 0")
+
+
+def _low_hatch_defs(hatch_id: str) -> str:
+    """The white hatch laid over the low ratings, so they read as low without colour."""
+    return element(
+        "defs", None,
+        element("pattern", {"id": hatch_id, "width": 6.0, "height": 6.0,
+                            "patternUnits": "userSpaceOnUse", "patternTransform": "rotate(45)"},
+                element("line", {"x1": 0.0, "y1": 0.0, "x2": 0.0, "y2": 6.0, "stroke": WHITE,
+                                 "stroke-width": 1.5})),
+    )
+
+
+def _segment(label: str, x: float, rating: int, count: int, total: int, level: float,
+             layout: _BarLayout) -> list[str]:
+    """One rating's part of a bar from `level` up: its box, hatch if low, and number if room."""
+    share = 100.0 * count / total
+    y_top = _y(level + share, layout.top, layout.bottom, 0.0, 100.0)
+    y_bottom = _y(level, layout.top, layout.bottom, 0.0, 100.0)
+    box = {"x": x - layout.bar_width / 2, "y": y_top, "width": layout.bar_width,
+           "height": y_bottom - y_top}
+    tooltip = (f"{label}: {rating + 1} {layout.rating_names[rating]}, {count} of {total} "
+               f"({format_number(share, 1)}%)")
+    parts = [titled("rect", {"class": f"segment segment--{rating + 1}", **box,
+                             "fill": RATING_FILLS[rating]}, tooltip)]
+    if rating in _HATCHED:
+        parts.append(element("rect", {"class": "segment-hatch", **box,
+                                      "fill": f"url(#{layout.hatch_id})",
+                                      "aria-hidden": "true"}))
+    if y_bottom - y_top >= _MIN_LABEL_HEIGHT and layout.bar_width >= 10:
+        parts.append(element(
+            "text", {"class": "segment-label", "x": x, "y": (y_top + y_bottom) / 2 + 4,
+                     "text-anchor": "middle", "font-size": _FONT_SIZE,
+                     "font-weight": "bold", "fill": readable_on(RATING_FILLS[rating]),
+                     "aria-hidden": "true"}, text(str(rating + 1))))
+    return parts
+
+
+def _stacked_bar(label: str, x: float, month: Sequence[int], layout: _BarLayout) -> str:
+    """A month's ratings stacked from 1 at the bottom to 4 at the top, as shares of 100%."""
+    total = sum(month)
+    level = 0.0
+    segments: list[str] = []
+    for rating, count in enumerate(month):
+        if count == 0:
+            continue
+        segments += _segment(label, x, rating, count, total, level, layout)
+        level += 100.0 * count / total
+    return element("g", {"class": "bar"}, *segments)
+
+
+def _stacked_bars(labels: Sequence[str], xs: Sequence[float],
+                  counts: Sequence[Sequence[int] | None], reasons: Sequence[str | None],
+                  layout: _BarLayout) -> str:
+    """A bar per month, or a gap marker under the axis for a hidden or empty month."""
+    bars: list[str] = []
+    for label, x, month, reason in zip(labels, xs, counts, reasons, strict=True):
+        if month is None or sum(month) == 0:
+            bars.append(_gap(x, layout.bottom + 12, _gap_tooltip(label, reason if month is None
+                                                                 else None)))
+            continue
+        bars.append(_stacked_bar(label, x, month, layout))
+    return element("g", {"class": "bars"}, *bars)
+
+
+def _rating_swatch(rating: int, hatch_id: str) -> str:
+    swatch = element("rect", {"x": -7.0, "y": -7.0, "width": 14.0, "height": 14.0,
+                              "fill": RATING_FILLS[rating], "stroke": TEXT,
+                              "stroke-width": 0.5})
+    if rating in _HATCHED:
+        swatch += element("rect", {"x": -7.0, "y": -7.0, "width": 14.0, "height": 14.0,
+                                   "fill": f"url(#{hatch_id})"})
+    return swatch
+
+
+def _distribution_legend_entries(counts: Sequence[Sequence[int] | None],
+                                 layout: _BarLayout) -> list[tuple[str, str]]:
+    """A swatch per rating (the low ones marked hatched), then the gap marker if any."""
+    entries = []
+    for rating, name in enumerate(layout.rating_names):
+        suffix = " (low, hatched)" if rating in _HATCHED else ""
+        entries.append((_rating_swatch(rating, layout.hatch_id), f"{rating + 1} {name}{suffix}"))
+    if any(m is None or sum(m) == 0 for m in counts):
+        entries.append((_gap(0.0, 0.0, "hidden or empty month"),
+                        "Hidden or no ratings (see the table)"))
+    return entries
+
+
 def distribution_svg(
     *,
     title: str,
@@ -164,77 +270,19 @@ def distribution_svg(
     check_size(width, height)
     _check_labels(labels, len(counts), "counts")
     reasons = _reasons(hidden_reasons, len(labels))
-    if len(rating_names) != len(RATING_FILLS):
-        raise ValueError(f"rating_names must have {len(RATING_FILLS)} entries")
-    for i, month in enumerate(counts):
-        if month is not None and (len(month) != len(RATING_FILLS) or min(month) < 0):
-            raise ValueError(f"counts[{i}] must be four counts of at least 0")
+    _check_distribution(counts, rating_names)
     chart_id = chart_id or make_id("dist", title, description, labels, counts)
-    hatch_id = f"{chart_id}-low"
-    top, bottom = float(_TOP), float(height - _AXIS_BELOW)
     xs = x_positions(len(labels), width)
     slot = (width - MARGIN_LEFT - MARGIN_RIGHT) / len(labels)
-    bar_width = max(min(slot * 0.7, 36.0), 2.0)
-    ticks = [0.0, 25.0, 50.0, 75.0, 100.0]
-
-    defs = element(
-        "defs", None,
-        element("pattern", {"id": hatch_id, "width": 6.0, "height": 6.0,
-                            "patternUnits": "userSpaceOnUse", "patternTransform": "rotate(45)"},
-                element("line", {"x1": 0.0, "y1": 0.0, "x2": 0.0, "y2": 6.0, "stroke": WHITE,
-                                 "stroke-width": 1.5})),
-    )
-    body = [defs, *_axes(labels, xs, width, top, bottom, ticks, 0.0, 100.0, "%")]
-    bars: list[str] = []
-    for label, x, month, reason in zip(labels, xs, counts, reasons, strict=True):
-        total = sum(month) if month is not None else 0
-        if month is None or total == 0:
-            bars.append(_gap(x, bottom + 12, _gap_tooltip(label, reason if month is None
-                                                          else None)))
-            continue
-        level = 0.0
-        segments: list[str] = []
-        for rating, count in enumerate(month):
-            if count == 0:
-                continue
-            share = 100.0 * count / total
-            y_top = _y(level + share, top, bottom, 0.0, 100.0)
-            y_bottom = _y(level, top, bottom, 0.0, 100.0)
-            box = {"x": x - bar_width / 2, "y": y_top, "width": bar_width,
-                   "height": y_bottom - y_top}
-            tooltip = (f"{label}: {rating + 1} {rating_names[rating]}, {count} of {total} "
-                       f"({format_number(share, 1)}%)")
-            segments.append(titled("rect", {"class": f"segment segment--{rating + 1}", **box,
-                                            "fill": RATING_FILLS[rating]}, tooltip))
-            if rating in _HATCHED:
-                segments.append(element("rect", {"class": "segment-hatch", **box,
-                                                 "fill": f"url(#{hatch_id})",
-                                                 "aria-hidden": "true"}))
-            if y_bottom - y_top >= _MIN_LABEL_HEIGHT and bar_width >= 10:
-                segments.append(element(
-                    "text", {"class": "segment-label", "x": x, "y": (y_top + y_bottom) / 2 + 4,
-                             "text-anchor": "middle", "font-size": _FONT_SIZE,
-                             "font-weight": "bold", "fill": readable_on(RATING_FILLS[rating]),
-                             "aria-hidden": "true"}, text(str(rating + 1))))
-            level += share
-        bars.append(element("g", {"class": "bar"}, *segments))
-    body.append(element("g", {"class": "bars"}, *bars))
-
-    entries = []
-    for rating, name in enumerate(rating_names):
-        swatch = element("rect", {"x": -7.0, "y": -7.0, "width": 14.0, "height": 14.0,
-                                  "fill": RATING_FILLS[rating], "stroke": TEXT,
-                                  "stroke-width": 0.5})
-        if rating in _HATCHED:
-            swatch += element("rect", {"x": -7.0, "y": -7.0, "width": 14.0, "height": 14.0,
-                                       "fill": f"url(#{hatch_id})"})
-        suffix = " (low, hatched)" if rating in _HATCHED else ""
-        entries.append((swatch, f"{rating + 1} {name}{suffix}"))
-    if any(m is None or sum(m) == 0 for m in counts):
-        entries.append((_gap(0.0, 0.0, "hidden or empty month"),
-                        "Hidden or no ratings (see the table)"))
-    legend, legend_height = _legend(entries, float(height), width)
-    body.append(legend)
+    layout = _BarLayout(top=float(_TOP), bottom=float(height - _AXIS_BELOW),
+                        bar_width=max(min(slot * 0.7, 36.0), 2.0), hatch_id=f"{chart_id}-low",
+                        rating_names=rating_names)
+    axes = _axes(labels, xs, width, layout.top, layout.bottom, [0.0, 25.0, 50.0, 75.0, 100.0],
+                 0.0, 100.0, "%")
+    bars = _stacked_bars(labels, xs, counts, reasons, layout)
+    legend, legend_height = _legend(_distribution_legend_entries(counts, layout),
+                                    float(height), width)
+    body = [_low_hatch_defs(layout.hatch_id), *axes, bars, legend]
     return svg_root(chart_id=chart_id, title=title, description=description, width=width,
                     height=height + legend_height, css_class="chart chart--distribution",
                     body=body)

@@ -46,6 +46,7 @@ from survey_app.reporting.charts._svg import (
     titled,
     truncate,
 )
+from survey_app.reporting.vocabulary import TOO_FEW_ANSWERS
 
 __all__ = [
     "HIDDEN_TOO_FEW",
@@ -63,7 +64,7 @@ __all__ = [
 #: Left and right margins shared by every chart on a time axis, so they align.
 MARGIN_LEFT = 56
 MARGIN_RIGHT = 16
-HIDDEN_TOO_FEW = "too few answers"
+HIDDEN_TOO_FEW = TOO_FEW_ANSWERS  # the words, from the one vocabulary
 
 #: Each variation label in words, as the data table and the legend show it.
 VARIATION_WORDS: dict[str, str] = {
@@ -418,6 +419,179 @@ def _check_events(events: Sequence[ChartEvent], count: int) -> None:
             )
 
 
+def _check_chart_inputs(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    chart: XmRChart,
+    improvement: str,
+    events: Sequence[ChartEvent],
+) -> None:
+    _check_series(labels, values, chart)
+    if check_improvement(improvement) != chart.improvement:
+        raise ValueError(
+            f"improvement is {improvement!r} but the chart was computed for "
+            f"{chart.improvement!r}"
+        )
+    _check_events(events, len(labels))
+
+
+def _xmr_frame(
+    values: Sequence[float | None], chart: XmRChart, unit: str, width: int, height: int
+) -> tuple[_Frame, list[float]]:
+    """The plot area scaled to hold every value and limit, and its y-axis ticks."""
+    numbers = [v for v in values if v is not None and _present(v)]
+    for series in (chart.mean, chart.lower, chart.upper):
+        numbers.extend(series)
+    ticks, lo, hi = _domain(numbers, unit)
+    frame = _Frame(width, _TOP, height - _AXIS_BELOW, lo, hi, x_positions(len(values), width))
+    return frame, ticks
+
+
+def _segments(chart: XmRChart, count: int) -> list[tuple[int, int]]:
+    """(first, stop) of each run of waves that share limits, split where the chart rebased."""
+    starts = [i for i in range(count) if i == 0 or chart.segment[i] != chart.segment[i - 1]]
+    return list(zip(starts, [*starts[1:], count], strict=True))
+
+
+def _rebase_marker(frame: _Frame, x: float) -> list[str]:
+    return [
+        _vline("rebase", x, frame.top, frame.bottom, **_LINE_ATTRS["rebase"]),
+        element(
+            "text",
+            {"class": "rebase-label", "x": x + 3, "y": frame.top + 10,
+             "font-size": _FONT_SIZE - 1},
+            text("Rebased"),
+        ),
+    ]
+
+
+def _limit_lines(frame: _Frame, chart: XmRChart, segments: Sequence[tuple[int, int]]) -> str:
+    """The mean and limits, one run per segment; a rebase line where a new segment starts."""
+    lines: list[str] = []
+    for first, stop in segments:
+        x0 = frame.xs[first] - frame.step / 2
+        x1 = frame.xs[stop - 1] + frame.step / 2
+        if first > 0:
+            lines += _rebase_marker(frame, x0)
+        for kind, series in (
+            ("mean", chart.mean),
+            ("limit", chart.lower),
+            ("limit", chart.upper),
+            ("near-limit", chart.lower_near),
+            ("near-limit", chart.upper_near),
+        ):
+            level = series[first]
+            # Limits are constant within a segment; one not computed, or off the scale (a
+            # percentage limit beyond 0..100), is left out.
+            if frame.inside(level):
+                lines.append(_hline(kind, x0, x1, frame.y(level), **_LINE_ATTRS[kind]))
+    return element("g", {"class": "limits", "aria-hidden": "true"}, *lines)
+
+
+def _data_lines(frame: _Frame, values: Sequence[float | None]) -> str:
+    """The data line, broken at every hidden wave (a lone shown wave gets only its point)."""
+    runs: list[list[int]] = [[]]
+    for i, value in enumerate(values):
+        if _present(value):
+            runs[-1].append(i)
+        elif runs[-1]:
+            runs.append([])
+    data_lines = [
+        element(
+            "polyline",
+            {
+                "class": "data-line",
+                "points": " ".join(
+                    f"{num(frame.xs[i])},{num(frame.y(float(values[i] or 0.0)))}" for i in run
+                ),
+                "fill": "none",
+                "stroke": SECONDARY,
+                "stroke-width": 1.5,
+            },
+        )
+        for run in runs
+        if len(run) > 1
+    ]
+    return element("g", {"class": "data", "aria-hidden": "true"}, *data_lines)
+
+
+def _event_markers(frame: _Frame, events: Sequence[ChartEvent]) -> str:
+    """A vertical line per event, labelled above the plot; drawn before the points, so behind."""
+    markers = []
+    for event in events:
+        x = frame.xs[event.at_index]
+        markers.append(
+            element(
+                "g",
+                {"class": "event"},
+                element("title", None, text(f"{event.label}: {event.text}")),
+                _vline("event-line", x, frame.top - 4, frame.bottom, **_LINE_ATTRS["event"]),
+                element(
+                    "text",
+                    {"class": "event-label", "x": x, "y": frame.top - 8,
+                     "text-anchor": "middle", "font-size": _FONT_SIZE, "font-weight": "bold"},
+                    text(event.label),
+                ),
+            )
+        )
+    return element("g", {"class": "events"}, *markers)
+
+
+def _xmr_points(
+    frame: _Frame,
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    chart: XmRChart,
+    reasons: Sequence[str],
+    unit: str,
+) -> str:
+    """A marker per wave in its variation's shape, or a hidden-wave marker under the axis."""
+    points = []
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        variation = chart.variation[i]
+        if value is None or variation is None:
+            points.append(
+                _hidden_marker(frame.xs[i], frame.bottom + 12, f"{label}: hidden, {reasons[i]}")
+            )
+            continue
+        tooltip = f"{label}: {_format_value(value, unit)}, {VARIATION_WORDS[variation]}"
+        points.append(_point(variation, frame.xs[i], frame.y(value), tooltip))
+    return element("g", {"class": "points"}, *points)
+
+
+def _rebase_symbol(x: float, y: float) -> str:
+    return _vline("legend-rebase", x, y - 8, y + 8, **_LINE_ATTRS["rebase"])
+
+
+def _xmr_legend_items(
+    chart: XmRChart, *, rebased: bool
+) -> list[tuple[Callable[[float, float], str], str]]:
+    """The variations that occur, the lines, then hidden waves and rebasing if there are any."""
+    present = {v for v in chart.variation if v is not None}
+    items: list[tuple[Callable[[float, float], str], str]] = [
+        (_point_symbol(v), VARIATION_WORDS[v]) for v in VARIATION_WORDS if v in present
+    ]
+    items += [
+        (_line_symbol("mean"), "Mean"),
+        (_line_symbol("limit"), "Process limits"),
+        (_line_symbol("near-limit"), "Near limits"),
+    ]
+    if any(v is None for v in chart.variation):
+        items.append((_hidden_symbol, "Hidden wave (see the table)"))
+    if rebased:
+        items.append((_rebase_symbol, "Rebase: new limits"))
+    return items
+
+
+def _xmr_notes(chart: XmRChart, improvement: str, events: Sequence[ChartEvent]) -> list[str]:
+    """The legend's lines of text: which direction is better, trial limits, and each event."""
+    notes = [f"Direction: {_DIRECTION_WORDS[improvement]}."]
+    if chart.trial_limits:
+        notes[0] += " Trial limits: fewer than 13 points since the last rebase."
+    notes += [f"{event.label}: {event.text}" for event in events]
+    return notes
+
+
 def xmr_chart_svg(
     *,
     title: str,
@@ -456,129 +630,21 @@ def xmr_chart_svg(
         series, or `width` / `height` are too small.
     """
     check_size(width, height)
-    _check_series(labels, values, chart)
-    if check_improvement(improvement) != chart.improvement:
-        raise ValueError(
-            f"improvement is {improvement!r} but the chart was computed for "
-            f"{chart.improvement!r}"
-        )
-    _check_events(events, len(labels))
+    _check_chart_inputs(labels, values, chart, improvement, events)
     reasons = _check_reasons(hidden_reasons, len(labels))
-    numbers = [v for v in values if v is not None and _present(v)]
-    for series in (chart.mean, chart.lower, chart.upper):
-        numbers.extend(series)
-    ticks, lo, hi = _domain(numbers, unit)
-    frame = _Frame(width, _TOP, height - _AXIS_BELOW, lo, hi, x_positions(len(labels), width))
-    body = [*_y_axis(frame, ticks, unit)]
-
-    # Limits, one run per segment; a rebase line where a new segment starts.
-    lines: list[str] = []
-    count = len(labels)
-    starts = [i for i in range(count) if i == 0 or chart.segment[i] != chart.segment[i - 1]]
-    for first, stop in zip(starts, [*starts[1:], count], strict=True):
-        x0 = frame.xs[first] - frame.step / 2
-        x1 = frame.xs[stop - 1] + frame.step / 2
-        if first > 0:
-            lines.append(_vline("rebase", x0, frame.top, frame.bottom, **_LINE_ATTRS["rebase"]))
-            lines.append(
-                element(
-                    "text",
-                    {"class": "rebase-label", "x": x0 + 3, "y": frame.top + 10,
-                     "font-size": _FONT_SIZE - 1},
-                    text("Rebased"),
-                )
-            )
-        for kind, series in (
-            ("mean", chart.mean),
-            ("limit", chart.lower),
-            ("limit", chart.upper),
-            ("near-limit", chart.lower_near),
-            ("near-limit", chart.upper_near),
-        ):
-            level = series[first]
-            if frame.inside(level):
-                lines.append(_hline(kind, x0, x1, frame.y(level), **_LINE_ATTRS[kind]))
-    body.append(element("g", {"class": "limits", "aria-hidden": "true"}, *lines))
-
-    # The data line, broken at every hidden wave.
-    runs: list[list[int]] = [[]]
-    for i, value in enumerate(values):
-        if _present(value):
-            runs[-1].append(i)
-        elif runs[-1]:
-            runs.append([])
-    data_lines = [
-        element(
-            "polyline",
-            {
-                "class": "data-line",
-                "points": " ".join(
-                    f"{num(frame.xs[i])},{num(frame.y(float(values[i] or 0.0)))}" for i in run
-                ),
-                "fill": "none",
-                "stroke": SECONDARY,
-                "stroke-width": 1.5,
-            },
-        )
-        for run in runs
-        if len(run) > 1
+    frame, ticks = _xmr_frame(values, chart, unit, width, height)
+    segments = _segments(chart, len(labels))
+    body = [
+        *_y_axis(frame, ticks, unit),
+        _limit_lines(frame, chart, segments),
+        _data_lines(frame, values),
     ]
-    body.append(element("g", {"class": "data", "aria-hidden": "true"}, *data_lines))
-
-    # Events behind the points, labelled above the plot.
-    markers = []
-    for event in events:
-        x = frame.xs[event.at_index]
-        markers.append(
-            element(
-                "g",
-                {"class": "event"},
-                element("title", None, text(f"{event.label}: {event.text}")),
-                _vline("event-line", x, frame.top - 4, frame.bottom, **_LINE_ATTRS["event"]),
-                element(
-                    "text",
-                    {"class": "event-label", "x": x, "y": frame.top - 8,
-                     "text-anchor": "middle", "font-size": _FONT_SIZE, "font-weight": "bold"},
-                    text(event.label),
-                ),
-            )
-        )
-    if markers:
-        body.append(element("g", {"class": "events"}, *markers))
-
-    points = []
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        variation = chart.variation[i]
-        if value is None or variation is None:
-            points.append(
-                _hidden_marker(frame.xs[i], frame.bottom + 12, f"{label}: hidden, {reasons[i]}")
-            )
-            continue
-        tooltip = f"{label}: {_format_value(value, unit)}, {VARIATION_WORDS[variation]}"
-        points.append(_point(variation, frame.xs[i], frame.y(value), tooltip))
-    body.append(element("g", {"class": "points"}, *points))
+    if events:
+        body.append(_event_markers(frame, events))
+    body.append(_xmr_points(frame, labels, values, chart, reasons, unit))
     body.extend(_x_axis(frame, labels))
-
-    present = {v for v in chart.variation if v is not None}
-    items: list[tuple[Callable[[float, float], str], str]] = [
-        (_point_symbol(v), VARIATION_WORDS[v]) for v in VARIATION_WORDS if v in present
-    ]
-    items += [
-        (_line_symbol("mean"), "Mean"),
-        (_line_symbol("limit"), "Process limits"),
-        (_line_symbol("near-limit"), "Near limits"),
-    ]
-    if any(v is None for v in chart.variation):
-        items.append((_hidden_symbol, "Hidden wave (see the table)"))
-    if len(starts) > 1:
-        items.append((
-            lambda x, y: _vline("legend-rebase", x, y - 8, y + 8, **_LINE_ATTRS["rebase"]),
-            "Rebase: new limits",
-        ))
-    notes = [f"Direction: {_DIRECTION_WORDS[improvement]}."]
-    if chart.trial_limits:
-        notes[0] += " Trial limits: fewer than 13 points since the last rebase."
-    notes += [f"{event.label}: {event.text}" for event in events]
+    items = _xmr_legend_items(chart, rebased=len(segments) > 1)
+    notes = _xmr_notes(chart, improvement, events)
     legend, legend_height = _legend(items, notes, float(height), width)
     body.append(legend)
 

@@ -32,6 +32,15 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from analysis import suppression
+from survey_app.reporting.vocabulary import (
+    HIDDEN_REASON_WORDS,
+    PROTECT_ANOTHER_GROUP,
+    TOO_FEW_ANSWERS,
+)
+
+# The suppression codes a cell can carry, worded by the one vocabulary.
+_REASON_FOR_CODE = {code: HIDDEN_REASON_WORDS[code]
+                    for code in (suppression.TOO_FEW_ANSWERS, suppression.PROTECT_ANOTHER_GROUP)}
 
 __all__ = [
     "FORMULA_TRIGGERS",
@@ -48,14 +57,6 @@ __all__ = [
 #: First characters that make a spreadsheet read a cell as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
-#: Reasons a cell is hidden, as written in the companion column.
-TOO_FEW_ANSWERS = "too few answers"
-PROTECT_ANOTHER_GROUP = "hidden to protect another group"
-
-_REASON_FOR_CODE = {
-    suppression.TOO_FEW_ANSWERS: TOO_FEW_ANSWERS,
-    suppression.PROTECT_ANOTHER_GROUP: PROTECT_ANOTHER_GROUP,
-}
 
 #: Appended to a column's name to name the column holding why it is hidden.
 REASON_SUFFIX = " hidden because"

@@ -47,18 +47,15 @@ that answered different versions of the instrument go in one Bundle with
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from questionnaires.loader import Instrument, Item
+from questionnaires.loader import Instrument, Item, Option
 from survey_app.core.clock import utcnow
-from survey_app.models.activation import CHANNELS, CONSULTATION_TYPES
-
-if TYPE_CHECKING:
-    from survey_app.models.activation import ActivationRating
+from survey_app.models.activation import CHANNEL_DISPLAY, CHANNELS, CONSULTATION_TYPES
+from survey_app.reporting.activation_report.records import RatingRecord, VersionedRatings
 
 __all__ = [
     "CHANNEL_EXTENSION",
@@ -81,53 +78,8 @@ PROXY_EXTENSION = "answered-by-proxy"
 EASY_READ_EXTENSION = "easy-read"
 SITE_EXTENSION = "activation-site"
 
-CHANNEL_DISPLAY = {
-    "clinician": "Entered by a clinician",
-    "kiosk": "Waiting-room kiosk",
-    "qr": "Patient's own phone (QR code)",
-}
-
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _PSEUDONYM = re.compile(r"[0-9a-f]{64}")
-
-
-@dataclass(frozen=True, slots=True)
-class RatingRecord:
-    """The fields of one activation rating that the export needs."""
-
-    id: str
-    site_id: int
-    rated_on: date
-    channel: str
-    consultation_type: str | None
-    proxy: bool
-    easy_read: bool
-    rating: int
-    patient_pseudonym: str | None
-
-    @classmethod
-    def from_rating(cls, rating: ActivationRating) -> RatingRecord:
-        """The record of a stored :class:`~survey_app.models.activation.ActivationRating`."""
-        return cls(
-            id=rating.id,
-            site_id=rating.site_id,
-            rated_on=rating.rated_on,
-            channel=rating.channel,
-            consultation_type=rating.consultation_type,
-            proxy=rating.proxy,
-            easy_read=rating.easy_read,
-            rating=rating.rating,
-            patient_pseudonym=rating.patient_pseudonym,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class VersionedRatings:
-    """Ratings that answered one stored version of an instrument."""
-
-    instrument: Instrument
-    version: int
-    ratings: Sequence[RatingRecord]
 
 
 def questionnaire_canonical(instrument: Instrument, *, version: int, base_url: str) -> str:
@@ -339,6 +291,27 @@ def _response(
     base: str,
     site_names: Mapping[int, str],
 ) -> dict[str, Any]:
+    option = _rated_option(rating, item)
+    _check_rating_context(rating)
+    site_name = site_names.get(rating.site_id)
+    if site_name is None:
+        raise ValueError(f"site_names: no name for site {rating.site_id}")
+    resource: dict[str, Any] = {
+        "resourceType": "QuestionnaireResponse",
+        "id": rating.id,
+        "extension": _extensions(rating, base, site_name),
+        "questionnaire": canonical,
+        "status": "completed",
+    }
+    if rating.patient_pseudonym is not None:
+        resource["subject"] = _subject(rating.id, rating.patient_pseudonym, base)
+    resource["authored"] = rating.rated_on.isoformat()
+    resource["item"] = _answer_items(item, option, system)
+    return resource
+
+
+def _rated_option(rating: RatingRecord, item: Item) -> Option:
+    """The item's option the rating chose, once its id is known to be a valid FHIR id."""
     if not _FHIR_ID.fullmatch(rating.id):
         raise ValueError(f"ratings: id {rating.id!r} is not a valid FHIR id")
     option = next((o for o in item.options if o.value == str(rating.rating)), None)
@@ -347,6 +320,10 @@ def _response(
             f"ratings: rating {rating.rating!r} of {rating.id} is not one of "
             f"{', '.join(item.values)}"
         )
+    return option
+
+
+def _check_rating_context(rating: RatingRecord) -> None:
     if rating.channel not in CHANNELS:
         raise ValueError(f"ratings: channel {rating.channel!r} of {rating.id} is unknown")
     if rating.consultation_type is not None and (
@@ -358,29 +335,30 @@ def _response(
     if isinstance(rating.rated_on, datetime):
         # Pulse keeps the date of a rating, never its time; a datetime here is a mistake.
         raise ValueError(f"ratings: rated_on of {rating.id} must be a date, not a datetime")
-    site_name = site_names.get(rating.site_id)
-    if site_name is None:
-        raise ValueError(f"site_names: no name for site {rating.site_id}")
 
-    extensions: list[dict[str, Any]] = [
-        {
-            "url": _extension_url(base, CHANNEL_EXTENSION),
-            "valueCoding": {
-                "system": f"{base}/fhir/CodeSystem/{CHANNEL_EXTENSION}",
-                "code": rating.channel,
-                "display": CHANNEL_DISPLAY[rating.channel],
-            },
-        }
+
+def _coding_extension(base: str, name: str, code: str, display: str) -> dict[str, Any]:
+    """An extension whose value is a code in Pulse's code system of the same name."""
+    return {
+        "url": _extension_url(base, name),
+        "valueCoding": {
+            "system": f"{base}/fhir/CodeSystem/{name}",
+            "code": code,
+            "display": display,
+        },
+    }
+
+
+def _extensions(rating: RatingRecord, base: str, site_name: str) -> list[dict[str, Any]]:
+    """How the rating was taken: channel, consultation type if recorded, proxy, easy read, site."""
+    extensions = [
+        _coding_extension(base, CHANNEL_EXTENSION, rating.channel,
+                          CHANNEL_DISPLAY[rating.channel]),
     ]
     if rating.consultation_type is not None:
-        extensions.append({
-            "url": _extension_url(base, CONSULTATION_TYPE_EXTENSION),
-            "valueCoding": {
-                "system": f"{base}/fhir/CodeSystem/{CONSULTATION_TYPE_EXTENSION}",
-                "code": rating.consultation_type,
-                "display": CONSULTATION_TYPES[rating.consultation_type],
-            },
-        })
+        extensions.append(_coding_extension(base, CONSULTATION_TYPE_EXTENSION,
+                                            rating.consultation_type,
+                                            CONSULTATION_TYPES[rating.consultation_type]))
     extensions += [
         {"url": _extension_url(base, PROXY_EXTENSION), "valueBoolean": rating.proxy},
         {"url": _extension_url(base, EASY_READ_EXTENSION), "valueBoolean": rating.easy_read},
@@ -393,30 +371,28 @@ def _response(
             },
         },
     ]
+    return extensions
 
-    resource: dict[str, Any] = {
-        "resourceType": "QuestionnaireResponse",
-        "id": rating.id,
-        "extension": extensions,
-        "questionnaire": canonical,
-        "status": "completed",
+
+def _subject(rating_id: str, pseudonym: str, base: str) -> dict[str, Any]:
+    """An identifier-only reference to the patient by pseudonym, never by NHS number."""
+    if not _PSEUDONYM.fullmatch(pseudonym):
+        # Guards against an NHS number (or anything else) passed by mistake.
+        raise ValueError(
+            f"ratings: the pseudonym of {rating_id} is not a 64-character hex HMAC"
+        )
+    return {
+        "type": "Patient",
+        "identifier": {"system": f"{base}/fhir/pseudonym", "value": pseudonym},
     }
-    if rating.patient_pseudonym is not None:
-        if not _PSEUDONYM.fullmatch(rating.patient_pseudonym):
-            # Guards against an NHS number (or anything else) passed by mistake.
-            raise ValueError(
-                f"ratings: the pseudonym of {rating.id} is not a 64-character hex HMAC"
-            )
-        resource["subject"] = {
-            "type": "Patient",
-            "identifier": {"system": f"{base}/fhir/pseudonym", "value": rating.patient_pseudonym},
-        }
-    resource["authored"] = rating.rated_on.isoformat()
-    resource["item"] = [{
+
+
+def _answer_items(item: Item, option: Option, system: str) -> list[dict[str, Any]]:
+    """The one item, answered with the chosen option as a coding."""
+    return [{
         "linkId": item.id,
         "text": item.text,
         "answer": [{
             "valueCoding": {"system": system, "code": option.value, "display": option.label},
         }],
     }]
-    return resource

@@ -63,39 +63,40 @@ def int_report(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def record_view(action: str, target: str, **detail: Any) -> None:
-    """Audit that the signed-in user looked at or exported ``target``, and commit."""
-    session = get_session()
-    audit.record(session, user_id=current_user.id, action=action, target=target,
+def audit_view(action: str, target: str, **detail: Any) -> None:
+    """Add the audit event: the signed-in user looked at, exported or changed ``target``.
+
+    Nothing is committed here: the view commits its request's one transaction (the
+    audit event with whatever the request changed) before it builds the response.
+    """
+    audit.record(get_session(), user_id=current_user.id, action=action, target=target,
                  now=utcnow(), detail=detail or None)
-    session.commit()
 
 
 def wants_pdf() -> bool:
     return request.args.get("format") == "pdf"
 
 
-def render_report(template: str, *, filename: str, target: str, **context: Any) -> Any:
-    """The report page as HTML, or as a PDF when ``?format=pdf`` (same template).
+def page_action() -> str:
+    """What a report page's audit event records: ``report.pdf`` or ``report.view``."""
+    return "report.pdf" if wants_pdf() else "report.view"
 
-    Audits ``report.view`` or ``report.pdf`` for ``target``.
-    """
+
+def render_report(template: str, *, filename: str, **context: Any) -> Any:
+    """The report page as HTML, or as a PDF when ``?format=pdf`` (same template)."""
     if wants_pdf():
         from survey_app.reporting.views.pdf import pdf_response
 
-        record_view("report.pdf", target)
         html = render_template(template, pdf=True, **context)
         return pdf_response(html, filename=f"{filename}.pdf")
-    record_view("report.view", target)
     response = make_response(render_template(template, pdf=False, **context))
     response.headers["Cache-Control"] = NO_STORE
     return response
 
 
-def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]], *,
-                 target: str) -> Response:
-    """A CSV attachment of one table (aggregates only), audited as ``report.csv``."""
-    record_view("report.csv", target, file=filename)
+def csv_download(filename: str, header: Sequence[str],
+                 rows: Iterable[Sequence[object]]) -> Response:
+    """A CSV attachment of one table (aggregates only); the view audits ``report.csv``."""
     response = Response(csv_response_body(header, rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     response.headers["Cache-Control"] = NO_STORE

@@ -15,9 +15,11 @@ from flask import Response, current_app, request
 from flask_login import current_user
 from wtforms import Form, SelectChoice, SelectField
 
-from analysis.activation import RATING_LABELS, ActivationSummary, PairedActivationChange
+from analysis.activation import ActivationSummary, PairedActivationChange
 from analysis.proportions import DifferenceInterval
+from survey_app.activation.ratings import ACTIVATION, rating_labels
 from survey_app.core.db import get_session
+from survey_app.core.extensions import instrument
 from survey_app.models import CHANNELS, Neighbourhood
 from survey_app.reporting.activation_report import (
     CHANNEL_LABELS,
@@ -30,9 +32,23 @@ from survey_app.reporting.activation_report import (
 )
 from survey_app.reporting.charts.bars import Interval, distribution_svg, interval_svg
 from survey_app.reporting.exports import SuppressedCell, table_with_reasons
-from survey_app.reporting.views import bp, csv_download, int_report, render_report
+from survey_app.reporting.views import (
+    audit_view,
+    bp,
+    csv_download,
+    int_report,
+    page_action,
+    render_report,
+)
 
-RATINGS = tuple(f"{rating} {label}" for rating, label in RATING_LABELS.items())
+
+def _rating_labels() -> dict[int, str]:
+    """The answers' words, from the activation instrument the app loaded."""
+    return rating_labels(instrument(ACTIVATION))
+
+
+def _ratings() -> tuple[str, ...]:
+    return tuple(f"{rating} {label}" for rating, label in _rating_labels().items())
 
 
 class FilterForm(Form):  # type: ignore[misc]
@@ -96,7 +112,7 @@ def _charts(report: ActivationReport) -> dict[str, str]:
         counts=[month.counts if month.summary else (None if month.hidden_reason else
                                                     (0, 0, 0, 0))
                 for month in report.months],
-        rating_names=list(RATING_LABELS.values()),
+        rating_names=list(_rating_labels().values()),
         hidden_reasons=reasons, chart_id="activation-distribution",
     )
     low = interval_svg(
@@ -130,13 +146,14 @@ def _num(value: float | None, digits: int = 2) -> float | None:
     return None if checked is None else round(checked, digits)
 
 
-GROUP_COLUMNS = ("Ratings", *(f"{name} (number)" for name in RATINGS), "% low (1 or 2)",
-                 "% low: 95% interval from", "% low: 95% interval to", "Mean rating")
+def _group_columns() -> tuple[str, ...]:
+    return ("Ratings", *(f"{name} (number)" for name in _ratings()), "% low (1 or 2)",
+            "% low: 95% interval from", "% low: 95% interval to", "Mean rating")
 
 
 def _group_cells(group: RatingGroup) -> list[object]:
     if group.hidden_reason is not None:
-        return [SuppressedCell(group.hidden_reason)] * len(GROUP_COLUMNS)
+        return [SuppressedCell(group.hidden_reason)] * len(_group_columns())
     if group.summary is None:
         return [0, 0, 0, 0, 0, None, None, None, None]
     low = group.summary.low_activation
@@ -145,9 +162,10 @@ def _group_cells(group: RatingGroup) -> list[object]:
 
 
 def _groups_table(name: str, groups: Sequence[RatingGroup]) -> tuple[list[str], list[list[object]]]:
-    return table_with_reasons([name, *GROUP_COLUMNS],
+    columns = _group_columns()
+    return table_with_reasons([name, *columns],
                               [[group.label, *_group_cells(group)] for group in groups],
-                              hideable=GROUP_COLUMNS)
+                              hideable=columns)
 
 
 def _distribution(report: ActivationReport) -> tuple[list[str], list[list[object]]]:
@@ -168,7 +186,8 @@ def _site_channel(report: ActivationReport) -> tuple[list[str], list[list[object
     rows = [[site.name, CHANNEL_LABELS[channel], *_group_cells(cell)]
             for site, cells in zip(table.sites, table.cells, strict=True)
             for channel, cell in zip(table.channels, cells, strict=True)]
-    return table_with_reasons(["Site", "Channel", *GROUP_COLUMNS], rows, hideable=GROUP_COLUMNS)
+    columns = _group_columns()
+    return table_with_reasons(["Site", "Channel", *columns], rows, hideable=columns)
 
 
 def _periods(report: ActivationReport) -> tuple[list[str], list[list[object]]]:
@@ -276,12 +295,13 @@ def activation(neighbourhood: Neighbourhood) -> Any:
     report = _report(neighbourhood, filters or Filters())
     query = {key: value for key, value in (("site", report.filters.site),
                                            ("channel", report.filters.channel)) if value}
+    audit_view(page_action(), f"activation:{neighbourhood.slug}")
+    get_session().commit()
     return render_report(
         "reports/activation.html", filename=f"activation-{neighbourhood.slug}",
-        target=f"activation:{neighbourhood.slug}",
         neighbourhood=neighbourhood, report=report, form=form, errors=errors,
         charts=_charts(report), scope=_scope_words(report), query=query,
-        channel_labels=CHANNEL_LABELS, ratings=RATINGS, verdict_words=_VERDICT_WORDS,
+        channel_labels=CHANNEL_LABELS, ratings=_ratings(), verdict_words=_VERDICT_WORDS,
         is_admin=current_user.role == "admin", finite=finite, interval=_interval_words,
         threshold=report.threshold,
     )
@@ -299,5 +319,7 @@ def activation_csv(neighbourhood: Neighbourhood, table: str) -> Any:
         return Response(f"{message}\n", status=400, mimetype="text/plain")
     header, rows = TABLES[table](_report(neighbourhood, filters))
     suffix = "".join(f"-{value}" for value in (filters.site, filters.channel) if value)
-    return csv_download(f"activation-{neighbourhood.slug}-{table}{suffix}", header, rows,
-                        target=f"activation:{neighbourhood.slug}")
+    filename = f"activation-{neighbourhood.slug}-{table}{suffix}"
+    audit_view("report.csv", f"activation:{neighbourhood.slug}", file=filename)
+    get_session().commit()
+    return csv_download(filename, header, rows)

@@ -19,8 +19,10 @@ from flask import Response, current_app, request
 from sqlmodel import select
 
 from survey_app.accounts.access import role_required
+from survey_app.activation.ratings import ACTIVATION
 from survey_app.core.clock import utcnow
 from survey_app.core.db import get_session
+from survey_app.core.extensions import instrument
 from survey_app.core.instruments import instrument_of
 from survey_app.models import QuestionnaireVersion
 from survey_app.pulse.teams import find_neighbourhood
@@ -31,10 +33,10 @@ from survey_app.reporting.activation_report import (
 )
 from survey_app.reporting.exports import questionnaire_resource
 from survey_app.reporting.exports.fhir import versioned_response_bundle
-from survey_app.reporting.views import bp, record_view
+from survey_app.reporting.views import audit_view, bp
 
 FHIR_JSON = "application/fhir+json"
-INSTRUMENT = "patient-activation"
+INSTRUMENT = ACTIVATION
 # At most 9 ASCII digits: str.isdigit() takes "²", which int() refuses, and a
 # longer number can overflow the database's integer.
 _VERSION = re.compile(r"[0-9]{1,9}")
@@ -86,10 +88,11 @@ def fhir_bundle(int_slug: str) -> Any:
     bundle = versioned_response_bundle(
         batches, base_url=current_app.config["PULSE_BASE_URL"],
         site_names=site_names(session, neighbourhood=neighbourhood), generated_at=utcnow())
-    record_view("export.fhir", f"activation:{neighbourhood.slug}", resource="Bundle",
-                since=since.isoformat() if since else None,
-                until=until.isoformat() if until else None,
-                ratings=len(bundle.get("entry", [])))
+    audit_view("export.fhir", f"activation:{neighbourhood.slug}", resource="Bundle",
+               since=since.isoformat() if since else None,
+               until=until.isoformat() if until else None,
+               ratings=len(bundle.get("entry", [])))
+    get_session().commit()
     return _fhir(bundle)
 
 
@@ -101,9 +104,8 @@ def fhir_questionnaire() -> Any:
     if requested is None or requested == "":
         # The wording in use now, as new ratings will reference it; read, never
         # stored here (a GET writes nothing).
-        current = current_questionnaire(
-            session, instrument=current_app.extensions["pulse_instruments"][INSTRUMENT])
-        instrument, version = current.instrument, current.version
+        current = current_questionnaire(session, instrument=instrument(INSTRUMENT))
+        wording, version = current.instrument, current.version
     else:
         if not _VERSION.fullmatch(requested) or int(requested) < 1:
             return _problem(400, "version must be a whole number from 1 to 999999999, "
@@ -114,9 +116,10 @@ def fhir_questionnaire() -> Any:
         if found is None:
             return _problem(404, f"there is no version {requested} of the {INSTRUMENT} "
                                  "Questionnaire")
-        instrument, version = instrument_of(found), found.version
-    resource = questionnaire_resource(instrument, version=version,
+        wording, version = instrument_of(found), found.version
+    resource = questionnaire_resource(wording, version=version,
                                       base_url=current_app.config["PULSE_BASE_URL"])
-    record_view("export.fhir", f"questionnaire:{INSTRUMENT}", resource="Questionnaire",
-                version=version)
+    audit_view("export.fhir", f"questionnaire:{INSTRUMENT}", resource="Questionnaire",
+               version=version)
+    get_session().commit()
     return _fhir(resource)

@@ -14,9 +14,10 @@ from flask import current_app
 
 from survey_app.accounts.access import role_required
 from survey_app.core.db import get_session
+from survey_app.core.extensions import team_pulse
 from survey_app.reporting.exports import SuppressedCell, table_with_reasons
 from survey_app.reporting.icb_report import IntSummary, icb_overview
-from survey_app.reporting.views import bp, csv_download, render_report
+from survey_app.reporting.views import audit_view, bp, csv_download, page_action, render_report
 from survey_app.reporting.views.overview import (
     interval_cells,
     interval_words,
@@ -27,7 +28,7 @@ from survey_app.reporting.views.overview import (
 
 def _summaries() -> tuple[list[IntSummary], int]:
     threshold = int(current_app.config["PULSE_SUPPRESSION_THRESHOLD"])
-    instrument = current_app.extensions["pulse_instruments"]["team-pulse"]
+    instrument = team_pulse()
     return icb_overview(get_session(), instrument=instrument, threshold=threshold), threshold
 
 
@@ -35,7 +36,9 @@ def _summaries() -> tuple[list[IntSummary], int]:
 @role_required("admin")
 def icb() -> Any:
     summaries, threshold = _summaries()
-    return render_report("reports/icb.html", filename="icb", target="icb", summaries=summaries,
+    audit_view(page_action(), "icb")
+    get_session().commit()
+    return render_report("reports/icb.html", filename="icb", summaries=summaries,
                          threshold=threshold, percent=percent, interval_words=interval_words)
 
 
@@ -73,4 +76,6 @@ def csv_rows(summaries: Sequence[IntSummary]) -> list[list[object]]:
 def icb_csv() -> Any:
     summaries, _ = _summaries()
     header, values = table_with_reasons(CSV_COLUMNS, csv_rows(summaries), hideable=HIDEABLE)
-    return csv_download("icb", header, values, target="icb")
+    audit_view("report.csv", "icb", file="icb")
+    get_session().commit()
+    return csv_download("icb", header, values)

@@ -18,6 +18,7 @@ from analysis.proportions import ProportionInterval
 from survey_app.accounts.access import role_required
 from survey_app.core.clock import LONDON, utcnow
 from survey_app.core.db import get_session
+from survey_app.core.extensions import team_pulse
 from survey_app.models import Neighbourhood
 from survey_app.reporting.charts import (
     assurance_icon_svg,
@@ -27,18 +28,20 @@ from survey_app.reporting.charts import (
 )
 from survey_app.reporting.exports import SuppressedCell, table_with_reasons
 from survey_app.reporting.overview import (
-    NO_CLOSED_PULSE,
     OpenWaveProgress,
     TeamOverview,
     int_overview,
 )
 from survey_app.reporting.views import (
+    audit_view,
     bp,
     csv_download,
     int_report,
+    page_action,
     render_report,
     visible_neighbourhoods,
 )
+from survey_app.reporting.vocabulary import NO_CLOSED_PULSE
 
 IMPROVEMENT = "increase"  # more staff recommending the team is better
 FATIGUE_TAGS = {"none": "nhsuk-tag--green", "watch": "nhsuk-tag--yellow",
@@ -93,14 +96,16 @@ def _overview(neighbourhood: Neighbourhood) -> tuple[list[OverviewRow], int]:
     threshold = int(current_app.config["PULSE_SUPPRESSION_THRESHOLD"])
     teams = int_overview(
         get_session(), neighbourhood=neighbourhood, threshold=threshold, now=utcnow(),
-        instrument=current_app.extensions["pulse_instruments"]["team-pulse"])
+        instrument=team_pulse())
     return [_row(team) for team in teams], threshold
 
 
 @bp.route("/")
 @role_required("lead")
 def index() -> Any:
-    return render_report("reports/index.html", filename="reports", target="index",
+    audit_view(page_action(), "index")
+    get_session().commit()
+    return render_report("reports/index.html", filename="reports",
                          neighbourhoods=visible_neighbourhoods(),
                          is_admin=current_user.role == "admin")
 
@@ -109,8 +114,10 @@ def index() -> Any:
 @int_report
 def overview(neighbourhood: Neighbourhood) -> Any:
     rows, threshold = _overview(neighbourhood)
+    audit_view(page_action(), f"overview:{neighbourhood.slug}")
+    get_session().commit()
     return render_report("reports/overview.html", filename=f"{neighbourhood.slug}-overview",
-                         target=f"overview:{neighbourhood.slug}", neighbourhood=neighbourhood,
+                         neighbourhood=neighbourhood,
                          rows=rows, threshold=threshold, percent=percent,
                          interval_words=interval_words, fatigue_tags=FATIGUE_TAGS,
                          fatigue_labels=FATIGUE_LABELS)
@@ -173,5 +180,7 @@ def csv_rows(rows: Sequence[OverviewRow]) -> list[list[object]]:
 def overview_csv(neighbourhood: Neighbourhood) -> Any:
     rows, _ = _overview(neighbourhood)
     header, values = table_with_reasons(CSV_COLUMNS, csv_rows(rows), hideable=HIDEABLE)
-    return csv_download(f"{neighbourhood.slug}-overview", header, values,
-                        target=f"overview:{neighbourhood.slug}")
+    audit_view("report.csv", f"overview:{neighbourhood.slug}",
+               file=f"{neighbourhood.slug}-overview")
+    get_session().commit()
+    return csv_download(f"{neighbourhood.slug}-overview", header, values)

@@ -18,7 +18,7 @@ from wtforms import SelectChoice
 from analysis.spc import XmRChart
 from survey_app.core.clock import utcnow
 from survey_app.core.db import get_session
-from survey_app.core.extensions import csrf
+from survey_app.core.extensions import csrf, team_pulse
 from survey_app.models import Neighbourhood, Team
 from survey_app.reporting import actions, team_report
 from survey_app.reporting.actions import ActionError
@@ -33,7 +33,14 @@ from survey_app.reporting.charts import (
 )
 from survey_app.reporting.exports import SuppressedCell, table_with_reasons
 from survey_app.reporting.team_report import WINDOW, Measure, TeamReport
-from survey_app.reporting.views import bp, csv_download, int_report, record_view, render_report
+from survey_app.reporting.views import (
+    audit_view,
+    bp,
+    csv_download,
+    int_report,
+    page_action,
+    render_report,
+)
 from survey_app.reporting.views.forms import ActionForm, RebaseForm
 from survey_app.reporting.views.overview import FATIGUE_LABELS, FATIGUE_TAGS
 
@@ -66,7 +73,7 @@ def _report(team: Team) -> TeamReport:
     config = current_app.config
     return team_report.team_report(
         get_session(), team=team,
-        instrument=current_app.extensions["pulse_instruments"]["team-pulse"],
+        instrument=team_pulse(),
         threshold=config["PULSE_SUPPRESSION_THRESHOLD"],
         free_text_threshold=config["PULSE_FREE_TEXT_THRESHOLD"], now=utcnow())
 
@@ -92,6 +99,7 @@ def _rebase_form(report: TeamReport) -> RebaseForm:
 def team(neighbourhood: Neighbourhood, team_slug: str) -> Any:
     team = _team_or_404(neighbourhood, team_slug)
     report = _report(team)
+    _audit_page(neighbourhood, team)
     return _page(neighbourhood, report, _action_form(neighbourhood), _rebase_form(report))
 
 
@@ -111,12 +119,14 @@ def add_action(neighbourhood: Neighbourhood, team_slug: str) -> Any:
             form[error.field].errors = [str(error)]
         else:
             # The stage is one of the INT's own words; what was done stays out of the log.
-            record_view("action.add", _target(neighbourhood, team), action_id=action.id,
-                        stage=action.stage)
+            audit_view("action.add", _target(neighbourhood, team), action_id=action.id,
+                       stage=action.stage)
+            get_session().commit()
             flash("Action added to the log and drawn on the charts.")
             return redirect(url_for("reports.team", int_slug=neighbourhood.slug,
                                     team_slug=team.slug, _anchor="actions"))
     report = _report(team)
+    _audit_page(neighbourhood, team)
     return _page(neighbourhood, report, form, _rebase_form(report)), 400
 
 
@@ -131,17 +141,19 @@ def add_rebase(neighbourhood: Neighbourhood, team_slug: str) -> Any:
         try:
             rebase = team_report.add_rebase_at_special_cause(
                 get_session(), team=team,
-                instrument=current_app.extensions["pulse_instruments"]["team-pulse"],
+                instrument=team_pulse(),
                 threshold=current_app.config["PULSE_SUPPRESSION_THRESHOLD"],
                 wave_id=_wave_id(form.wave_id.data), reason=form.reason.data or "",
                 user_id=current_user.id, now=utcnow())
         except ActionError as error:
             form[error.field].errors = [str(error)]
         else:
-            record_view("rebase.add", _target(neighbourhood, team), wave_id=rebase.wave_id)
+            audit_view("rebase.add", _target(neighbourhood, team), wave_id=rebase.wave_id)
+            get_session().commit()
             flash("The charts now start afresh from that pulse, with new limits.")
             return redirect(url_for("reports.team", int_slug=neighbourhood.slug,
                                     team_slug=team.slug, _anchor="measures"))
+    _audit_page(neighbourhood, team)
     return _page(neighbourhood, report, _action_form(neighbourhood), form), 400
 
 
@@ -161,11 +173,19 @@ def team_csv(neighbourhood: Neighbourhood, team_slug: str, table: str) -> Any:
         abort(404)
     report = _report(team)
     header, rows = _CSV_BUILDERS[table](report)
-    return csv_download(f"{neighbourhood.slug}-{team.slug}-{table}", header, rows,
-                        target=_target(neighbourhood, team))
+    filename = f"{neighbourhood.slug}-{team.slug}-{table}"
+    audit_view("report.csv", _target(neighbourhood, team), file=filename)
+    get_session().commit()
+    return csv_download(filename, header, rows)
 
 
 # --------------------------------------------------------------------------- the page
+
+
+def _audit_page(neighbourhood: Neighbourhood, team: Team) -> None:
+    """Record that the page was read (or printed) and commit: the request's one commit."""
+    audit_view(page_action(), _target(neighbourhood, team))
+    get_session().commit()
 
 
 def _page(neighbourhood: Neighbourhood, report: TeamReport, action_form: ActionForm,
@@ -173,7 +193,7 @@ def _page(neighbourhood: Neighbourhood, report: TeamReport, action_form: ActionF
     team = report.team
     return render_report(
         "reports/team.html", filename=f"{neighbourhood.slug}-{team.slug}",
-        target=_target(neighbourhood, team), neighbourhood=neighbourhood, team=team,
+        neighbourhood=neighbourhood, team=team,
         report=report, drawn=_draw_measures(report), heatmap=_draw_heatmap(report),
         action_form=action_form, rebase_form=rebase_form, heatmap_window=WINDOW,
         fatigue_tags=FATIGUE_TAGS, fatigue_labels=FATIGUE_LABELS,

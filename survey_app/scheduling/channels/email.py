@@ -36,7 +36,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Literal, get_args
 
-from survey_app.core.config import ConfigError
+from survey_app.core.config_error import ConfigError
 from survey_app.scheduling.channels.base import OutgoingMessage, SendResult, smtp_code_is_transient
 
 SmtpSecurity = Literal["starttls", "ssl", "none"]

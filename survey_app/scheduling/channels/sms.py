@@ -30,7 +30,7 @@ from typing import Any, Protocol, cast
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 
-from survey_app.core.config import ConfigError
+from survey_app.core.config_error import ConfigError
 from survey_app.scheduling.channels.base import (
     OutgoingMessage,
     SendResult,
