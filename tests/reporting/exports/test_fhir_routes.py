@@ -22,7 +22,7 @@ QUESTIONNAIRE = "/reports/fhir/questionnaire.json"
 ADMIN = f"admin@{demo.EMAIL_DOMAIN}"
 LEAD = f"lead@{demo.EMAIL_DOMAIN}"
 # A standalone run of 10 digits, optionally spaced 3-3-4 like an NHS number (as in
-# tests/exports/test_fhir.py); word boundaries keep the hex pseudonyms out of it.
+# tests/reporting/exports/test_fhir.py); word boundaries keep the hex pseudonyms out of it.
 NHS_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{3}[ -]?\d{3}[ -]?\d{4}(?![0-9A-Za-z])")
 
 
