@@ -129,6 +129,14 @@ def update_user(session: Session, *, user: User, role: str, active: bool,
         raise AccountError("You cannot remove your own admin access", field="role")
     if role not in ROLES:
         raise AccountError(f"Role must be one of {', '.join(ROLES)}", field="role")
+    old_ints, old_sites = scope_codes(session, user=user)
+    narrowed = (not set(old_ints) <= set(neighbourhood_slugs)
+                or not {code.upper() for code in old_sites}
+                <= {code.upper() for code in site_codes})
+    if role != user.role or (user.active and not active) or (narrowed and role != "admin"):
+        # A session must not outlive the access it was signed in with (an admin sees
+        # every INT, so their scopes narrow nothing).
+        end_sessions(session, user=user)
     user.role = role
     user.active = active
     session.add(user)
@@ -161,7 +169,18 @@ def change_password(session: Session, *, user: User, current: str, new: str) -> 
 def set_password(session: Session, *, user: User, password: str) -> None:
     check_password_rules(password)
     user.password_hash = hash_password(password)
-    user.session_version += 1  # signs out every other session of this user
+    end_sessions(session, user=user)
+    session.add(user)
+
+
+def end_sessions(session: Session, *, user: User) -> None:
+    """End every session of ``user``, in every browser, from their next request on.
+
+    A session id carries the ``session_version`` it was signed in with and the user
+    loader refuses any other, so bumping it refuses every copy of every session cookie
+    (and remember cookie) already issued. The caller commits.
+    """
+    user.session_version += 1
     session.add(user)
 
 

@@ -75,6 +75,13 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        # Server-side: every copy of this session cookie, in any browser, and the
+        # user's other sessions end with it.
+        session = get_session()
+        users.end_sessions(session, user=current_user.user)
+        audit.record(session, user_id=current_user.id, action="auth.logout", now=utcnow())
+        session.commit()
     logout_user()
     browser_session.clear()
     flash("You have signed out.")

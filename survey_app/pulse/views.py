@@ -6,7 +6,7 @@ import random
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.wrappers import Response as WerkzeugResponse
+from flask_limiter import RateLimitExceeded
 
 from survey_app.core import tokens
 from survey_app.core.clock import utcnow
@@ -31,22 +31,36 @@ def _attempt_limit() -> str:
     return str(current_app.config["PULSE_CODE_ATTEMPT_LIMIT"])
 
 
-def _failed_lookup(response: WerkzeugResponse) -> bool:
-    # Only wrong guesses count towards the limit, which code entry and link
-    # pages share: someone answering normally can open and submit their own
-    # link as often as they need to, and a guesser cannot switch routes.
-    return response.status_code == 404
+@limiter.shared_limit(_attempt_limit, scope="link-guessing")
+def _count_wrong_guess() -> None:
+    """Count one wrong link or code from this address; raises RateLimitExceeded past the limit."""
+
+
+def _too_many_guesses() -> ResponseReturnValue | None:
+    """Count a failed lookup; the refusal page once this address has guessed wrong too often.
+
+    Only wrong guesses are checked and counted, and only after the lookup has
+    failed: a right link or code always opens, however many wrong ones others
+    behind the same address (a practice's one NAT) have tried. Code entry and
+    link pages share the count, so a guesser cannot switch routes.
+    """
+    try:
+        _count_wrong_guess()
+    except RateLimitExceeded:
+        return render_template("pulse/too_many_guesses.html"), 429
+    return None
 
 
 @bp.route("/p", methods=["GET", "POST"])
-@limiter.shared_limit(_attempt_limit, scope="link-guessing", methods=["POST"],
-                      deduct_when=_failed_lookup)
 def enter_code() -> ResponseReturnValue:
     form = CodeForm()
     if form.validate_on_submit():
         code = tokens.normalise_code(form.code.data or "")
         if code is not None and responses.find_link(get_session(), secret=code) is not None:
             return redirect(url_for("pulse.answer", secret=code))
+        refused = _too_many_guesses()
+        if refused is not None:
+            return refused
         form.code.errors = [
             "That code was not recognised. Check it against your card: it has 10 letters "
             "and numbers, for example ABCDE-23456."
@@ -57,13 +71,15 @@ def enter_code() -> ResponseReturnValue:
 
 
 @bp.route("/p/<secret>", methods=["GET", "POST"])
-@limiter.shared_limit(_attempt_limit, scope="link-guessing", deduct_when=_failed_lookup)
 @csrf.exempt  # the form checks its own token, so an expired one can keep the answers
 @private_page
 def answer(secret: str) -> ResponseReturnValue:
     session = get_session()
     link = responses.find_link(session, secret=secret)
     if link is None:
+        refused = _too_many_guesses()
+        if refused is not None:
+            return refused
         abort(404)
     state = link.state(utcnow())
     if state is LinkState.NOT_YET_OPEN:
