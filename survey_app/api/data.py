@@ -4,7 +4,7 @@ Nothing is computed here: the figures come from :mod:`survey_app.reporting.overv
 and :mod:`survey_app.reporting.team_report` (and through them :mod:`analysis`),
 already suppressed; this module names them and turns proportions into
 percentages. Any value that is hidden is ``None`` with a ``hidden_reason`` next
-to it, and a hidden team or wave carries no figure from its answers at all.
+to it, and a hidden team or wave carries no figure, count or response rate at all.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from analysis import suppression
 from analysis.activation import PairedActivationChange
 from analysis.proportions import ProportionInterval, wilson_interval
 from questionnaires import Instrument
@@ -24,7 +25,12 @@ from survey_app.models import Neighbourhood, Team, User, Wave
 from survey_app.pulse.teams import list_neighbourhoods
 from survey_app.reporting import actions, activation_report, team_report
 from survey_app.reporting.charts import assurance_words, variation_words
-from survey_app.reporting.overview import TeamOverview, WavePoint, int_overview
+from survey_app.reporting.overview import (
+    TeamOverview,
+    WavePoint,
+    int_overview,
+    wave_hidden_codes,
+)
 from survey_app.reporting.vocabulary import NOT_ALL_ASKED
 
 NO_ANSWERS = team_report.NO_ANSWERS
@@ -97,8 +103,10 @@ def overview(session: Session, *, neighbourhood: Neighbourhood, instrument: Inst
     """One entry per team, from :func:`survey_app.reporting.overview.int_overview`."""
     rows = int_overview(session, neighbourhood=neighbourhood, instrument=instrument,
                         threshold=threshold, now=now)
+    # The one rule of which waves are hidden, for the trend's earlier waves.
+    codes = wave_hidden_codes(session, threshold=threshold, neighbourhood_id=neighbourhood.id)
     return {"int": int_ref(neighbourhood), "suppression_threshold": threshold,
-            "teams": [_overview_row(row) for row in rows]}
+            "teams": [_overview_row(row, codes) for row in rows]}
 
 
 def open_wave(closes_at: datetime, invited: int, responded: int) -> dict[str, Any]:
@@ -107,7 +115,14 @@ def open_wave(closes_at: datetime, invited: int, responded: int) -> dict[str, An
             "response_rate_percent": 100 * responded / invited if invited else None}
 
 
-def _overview_row(row: TeamOverview) -> dict[str, Any]:
+def _trend_percent(wave: WavePoint, codes: dict[int, str | None]) -> float | None:
+    """A wave's response rate in the trend; None when nobody was invited or it is hidden."""
+    if codes.get(wave.wave_id, suppression.TOO_FEW_ANSWERS) or wave.response_rate is None:
+        return None
+    return 100 * wave.response_rate
+
+
+def _overview_row(row: TeamOverview, codes: dict[int, str | None]) -> dict[str, Any]:
     latest = row.latest
     entry: dict[str, Any] = {
         "team": team_ref(row.team),
@@ -132,9 +147,8 @@ def _overview_row(row: TeamOverview) -> dict[str, Any]:
         "response_rate": {
             "percent": 100 * row.response_rate if row.response_rate is not None else None,
             "invited": latest.invited, "responded": latest.responded,
-            "trend": [{"wave": w.label,
-                       "percent": 100 * w.response_rate if w.response_rate is not None
-                       else None} for w in row.waves],
+            "trend": [{"wave": w.label, "percent": _trend_percent(w, codes)}
+                      for w in row.waves],
             "direction": trend.direction if trend else None,
             "summary": trend.words if trend else None,
             "hidden_reason": None,
@@ -188,8 +202,9 @@ def team_waves(session: Session, *, neighbourhood: Neighbourhood, team: Team,
             "label": point.label,
             "opens_at": _instant(opens_at),
             "closes_at": _instant(closes_at),
-            "invited": point.invited,
-            "responded": point.responded,
+            # None, as every figure, when the wave is hidden (for either reason).
+            "invited": report.invited[index],
+            "responded": report.responded[index],
             "response_rate_percent": _number(report.response_rates[index]),
             "hidden_reason": report.wave_hidden[index],
             "recommend_work": _measure_proportion(point, "recommend_work",

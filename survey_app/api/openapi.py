@@ -170,14 +170,15 @@ _WAVE_SCHEMAS: Final[dict[str, Any]] = {
     "WaveHidden": _object({
         "label": {"type": "string"}, "opens_at": {"type": "string", "format": "date-time"},
         "closes_at": {"type": "string", "format": "date-time"},
-        "invited": COUNT, "responded": COUNT, "response_rate_percent": _nullable(PERCENT),
+        "invited": NULL, "responded": NULL, "response_rate_percent": NULL,
         "hidden_reason": REASON,
         "recommend_work": _ref("ProportionHidden"),
         "recommend_care": _ref("ProportionHidden"), "engagement": _ref("ScoreHidden"),
     }),
     "Wave": {"oneOf": [_ref("WaveShown"), _ref("WaveHidden")],
-             "description": "A closed wave. Invitations and responses are counted for "
-                            "every wave; results only when enough answered."},
+             "description": "A closed wave. A hidden wave (too few answers, or hidden "
+                            "to protect another group) shows only why: no counts, no "
+                            "response rate, no results."},
     "OpenWave": _object({"closes_at": {"type": "string", "format": "date-time"},
                          "invited": COUNT, "responded": COUNT,
                          "response_rate_percent": _nullable(PERCENT)},

@@ -7,7 +7,9 @@ hidden value is None and carries its reason, so neither the page, the PDF, a
 CSV nor the API can show it by mistake.  Every shown figure rests on at least
 ``threshold`` answers: a wave by the one rule of
 :func:`reports.wave_hidden_codes`, then each measure, engagement group and
-heatmap cell by the answers it is computed from.
+heatmap cell by the answers it is computed from.  A wave that rule hides, for
+either reason, shows the same everywhere: no figure, no count, no response
+rate and no comment, only its reason.
 """
 
 from __future__ import annotations
@@ -107,11 +109,11 @@ class HeatmapRow:
 
 @dataclass(frozen=True)
 class FatigueRow:
-    """One closed wave's fatigue indicators; the two from answers are None when hidden."""
+    """One closed wave's fatigue indicators; all None when the wave is hidden."""
 
     label: str
-    invited: int
-    responded: int
+    invited: int | None
+    responded: int | None
     response_rate: float | None
     blank_share: float | None
     median_seconds: float | None
@@ -123,20 +125,29 @@ class Comments:
     """The free-text answers of one wave, shuffled.
 
     ``shown`` is False when none may be shown, or none were read (``with_comments``
-    of :func:`team_report`).
+    of :func:`team_report`).  ``latest_hidden_reason`` is the latest wave's hidden
+    reason (in words) when the one rule hides it; None when it is shown, though its
+    comments may still be hidden (``latest_hidden``) for too few answers for them.
     """
 
     shown: bool
     latest_hidden: bool
     questions: tuple[tuple[str, tuple[str, ...]], ...]
+    latest_hidden_reason: str | None = None
 
 
 @dataclass(frozen=True)
 class TeamReport:
+    """The team page's content.  ``waves`` holds every wave's raw counts, for
+    computing only: what may be shown of a wave is ``invited``, ``responded`` and
+    ``response_rates``, all None where ``wave_hidden`` gives a reason."""
+
     team: Team
     labels: tuple[str, ...]
     waves: tuple[WavePoint, ...]
     wave_hidden: tuple[str | None, ...]
+    invited: tuple[int | None, ...]
+    responded: tuple[int | None, ...]
     response_rates: tuple[float | None, ...]
     measures: tuple[Measure, ...]
     rebases: tuple[tuple[TeamRebase, str], ...]
@@ -173,14 +184,14 @@ def team_report(session: Session, *, team: Team, instrument: Instrument, thresho
     """
     team_id = team.id or 0
     series = team_series(session, team_id=team_id)
+    hidden = wave_hidden_reasons(session, team=team, series=series, threshold=threshold)
     comments = Comments(False, False, ())
     if with_comments:
         if free_text_threshold is None:
             raise ValueError("free_text_threshold is needed to show comments")
-        comments = _comments(session, series, instrument, free_text_threshold,
+        comments = _comments(session, series, hidden, instrument, free_text_threshold,
                              rng or random.SystemRandom())
     labels = tuple(w.label for w in series)
-    hidden = wave_hidden_reasons(session, team=team, series=series, threshold=threshold)
     rebase_at = rebase_positions(session, series={team_id: series})[team_id]
     measures = _measures(series, hidden, instrument, threshold, rebase_at)
     placed = _place_actions(session, series, actions.list_actions(session, team_id=team_id))
@@ -191,8 +202,12 @@ def team_report(session: Session, *, team: Team, instrument: Instrument, thresho
         labels=labels,
         waves=tuple(series),
         wave_hidden=hidden,
-        response_rates=tuple(100 * w.responded / w.invited if w.invited else None
-                             for w in series),
+        invited=tuple(None if reason else w.invited
+                      for w, reason in zip(series, hidden, strict=True)),
+        responded=tuple(None if reason else w.responded
+                        for w, reason in zip(series, hidden, strict=True)),
+        response_rates=tuple(_response_rate(w, reason)
+                             for w, reason in zip(series, hidden, strict=True)),
         measures=measures,
         rebases=tuple((r, label_of[r.wave_id])
                       for r in actions.list_rebases(session, team_id=team_id)
@@ -247,6 +262,13 @@ def wave_hidden_reasons(session: Session, *, team: Team, series: Sequence[WavePo
         code = codes.get(point.wave_id, "too_few_answers")
         reasons.append(hidden_reason(code))
     return tuple(reasons)
+
+
+def _response_rate(point: WavePoint, reason: str | None) -> float | None:
+    """The wave's response rate (%), or None: nobody invited, or the wave is hidden."""
+    if reason or not point.invited:
+        return None
+    return 100 * point.responded / point.invited
 
 
 # --------------------------------------------------------------------------- measures
@@ -418,9 +440,9 @@ def _fatigue_rows(series: Sequence[WavePoint],
         answered = sum(row.answered for row in point.items.values())
         rows.append(FatigueRow(
             label=point.label,
-            invited=point.invited,
-            responded=point.responded,
-            response_rate=100 * point.responded / point.invited if point.invited else None,
+            invited=None if reason else point.invited,
+            responded=None if reason else point.responded,
+            response_rate=_response_rate(point, reason),
             blank_share=None if reason or not shown else 100 * (shown - answered) / shown,
             median_seconds=None if reason else point.median_completion_seconds,
             hidden_reason=reason,
@@ -431,13 +453,20 @@ def _fatigue_rows(series: Sequence[WavePoint],
 # --------------------------------------------------------------------------- comments
 
 
-def _comments(session: Session, series: Sequence[WavePoint], instrument: Instrument,
-              threshold: int, rng: random.Random) -> Comments:
+def _comments(session: Session, series: Sequence[WavePoint], hidden: Sequence[str | None],
+              instrument: Instrument, threshold: int, rng: random.Random) -> Comments:
+    """The comments of the latest wave the one rule shows that has ``threshold`` answers."""
     questions = [item for item in instrument.items if item.kind == "text"]
-    latest_hidden = bool(series) and series[-1].responded < threshold
-    wave = next((w for w in reversed(series) if w.responded >= threshold), None)
+
+    # A hidden wave (either reason) shows no comment, however many answered it.
+    allowed = [reason is None and point.responded >= threshold
+               for point, reason in zip(series, hidden, strict=True)]
+    latest_hidden = bool(series) and not allowed[-1]
+    # The rule's reason, when it hides the wave; None when only comments need more answers.
+    latest_reason = hidden[-1] if series else None
+    wave = next((series[i] for i in reversed(range(len(series))) if allowed[i]), None)
     if wave is None or not questions:
-        return Comments(False, latest_hidden, ())
+        return Comments(False, latest_hidden, (), latest_reason)
     texts: dict[str, list[str]] = {item.id: [] for item in questions}
     for item_id, text in session.exec(
         select(ItemAnswer.item_id, ItemAnswer.text)
@@ -452,4 +481,5 @@ def _comments(session: Session, series: Sequence[WavePoint], instrument: Instrum
         # Shuffled on every render: stored order could follow the order people answered.
         rng.shuffle(answers)
     return Comments(True, latest_hidden,
-                    tuple((item.text, tuple(texts[item.id])) for item in questions))
+                    tuple((item.text, tuple(texts[item.id])) for item in questions),
+                    latest_reason)

@@ -85,6 +85,9 @@ def test_overview_figures_are_int_overview_s(app, client, session, world, issue_
                                 threshold=app.config["PULSE_SUPPRESSION_THRESHOLD"],
                                 now=utcnow())
     assert [entry["team"]["slug"] for entry in body["teams"]] == [r.team.slug for r in rows]
+    codes = overview.wave_hidden_codes(
+        session, threshold=app.config["PULSE_SUPPRESSION_THRESHOLD"],
+        neighbourhood_id=world.neighbourhood.id)
     for entry, row in zip(body["teams"], rows, strict=True):
         assert row.hidden_reason is None and entry["hidden_reason"] is None
         assert entry["latest_wave"] == row.waves[-1].label
@@ -99,8 +102,9 @@ def test_overview_figures_are_int_overview_s(app, client, session, world, issue_
         assert entry["engagement"] == {"score": row.engagement, "hidden_reason": None}
         assert entry["response_rate"]["percent"] == 100 * row.response_rate
         assert entry["response_rate"]["responded"] == row.waves[-1].responded
+        # A hidden earlier wave's response rate is hidden in the trend too.
         assert [p["percent"] for p in entry["response_rate"]["trend"]] == [
-            100 * w.response_rate for w in row.waves]
+            None if codes[w.wave_id] else 100 * w.response_rate for w in row.waves]
         assert entry["response_rate"]["direction"] == row.response_trend.direction
         assert entry["fatigue"] == {"level": row.fatigue.level,
                                     "reasons": list(row.fatigue.reasons)}
@@ -133,8 +137,11 @@ def test_wave_figures_are_the_team_page_s(app, client, session, world, issue_tok
         assert len(body["waves"]) == demo.MONTHLY_WAVES
         for index, wave in enumerate(body["waves"]):
             point = report.waves[index]
-            assert (wave["invited"], wave["responded"]) == (point.invited, point.responded)
             assert wave["hidden_reason"] == report.wave_hidden[index]
+            # A hidden wave shows no counts or response rate, as on the page.
+            counts = (None, None) if report.wave_hidden[index] else (point.invited,
+                                                                     point.responded)
+            assert (wave["invited"], wave["responded"]) == counts
             for key in ("recommend_work", "recommend_care"):
                 shown = measures[key].values[index]
                 if shown is None:
@@ -239,8 +246,9 @@ def test_suppressed_teams_and_waves_come_back_null_with_the_reason(
         assert wave["recommend_work"]["percent"] is None
         assert wave["recommend_care"]["hidden_reason"] == reason
         assert wave["engagement"] == {"score": None, "hidden_reason": reason}
-        # Counting who answered reveals nothing of what they said: shown, as on the page.
-        assert wave["responded"] in (3, 6)
+        # Nor how many answered: beside the INT's figures a count could give a team away.
+        assert (wave["invited"], wave["responded"], wave["response_rate_percent"]) == (
+            None, None, None)
 
 
 def test_an_open_wave_shows_only_its_response_rate(app, session, client, hidden_fields,

@@ -120,10 +120,10 @@ class TestSuppression:
                  for row, v in zip(rows, work_percentages(series), strict=True)]
         chart = xmr([math.nan if v is None else v for v in shown])
         assert rows[0][3:6] == [fmt(chart.mean[0]), fmt(chart.lower[0]), fmt(chart.upper[0])]
-        # The fatigue table keeps the response rate but hides what came from answers.
+        # The fatigue table hides the whole wave too: no counts, no response rate.
         fatigue = table(html, "table-fatigue")
-        assert fatigue[-1][3] == fmt(100 * 11 / series[-1].invited)
-        assert fatigue[-1][4:] == ["Hidden: too few answers"] * 2
+        assert fatigue[-1][1:] == ["Hidden: too few answers"] * 5
+        assert rows[-1][1] == "–"  # nor a response rate beside the chart
 
     def test_heatmap_cells_below_the_threshold_are_hidden(self, lead_signed_in, client, session,
                                                           app):

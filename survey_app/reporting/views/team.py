@@ -288,10 +288,11 @@ def _measures_csv(report: TeamReport) -> Table:
     for drawn in _draw_measures(report):
         measure = drawn.measure
         for i, label in enumerate(report.labels):
-            wave = report.waves[i]
             row = drawn.rows[i] if drawn.rows else None
+            # A hidden wave's counts and response rate are None (empty), as on the page;
+            # "Value hidden because" says why.
             rows.append([
-                measure.title, label, wave.invited, wave.responded,
+                measure.title, label, report.invited[i], report.responded[i],
                 _rounded(report.response_rates[i]),
                 _hideable(_rounded(measure.values[i], 2), measure.hidden_reasons[i]),
                 _rounded(row["mean"], 2) if row else None,
