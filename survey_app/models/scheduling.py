@@ -3,15 +3,17 @@
 A :class:`Message` is one invitation or reminder to one person through one
 channel, moving pending -> sending -> sent | failed | unknown. Its body holds
 the personal link only until it is sent (the development outbox keeps it, so
-people can click it). ``unknown`` means a crash left it in "sending": it may or
-may not have gone, so it is reported, never resent blindly.
+people can click it). Each message is marked "sending" on its own just before it
+is sent, so ``unknown`` (a crash left it in "sending": it may or may not have gone)
+is at most the one message in flight. It is reported, never resent automatically:
+its body is kept while its pulse is open so that an admin can choose to resend it.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from survey_app.models.base import utc_column
@@ -88,10 +90,21 @@ class Message(SQLModel, table=True):
 
 
 class SchedulerLease(SQLModel, table=True):
-    """Whoever holds an unexpired lease is the one scheduler allowed to act."""
+    """Whoever holds an unexpired lease is the one scheduler allowed to act.
+
+    The holder's process is recorded too (Linux: the boot id, its pid namespace, pid
+    and start time), so that a restarted scheduler on the same machine can tell that
+    the holder is gone and take over without waiting for the expiry. None where
+    unknown (another system, or a row from before they were recorded).
+    """
 
     __tablename__ = "scheduler_lease"
 
     name: str = Field(primary_key=True, max_length=32)
     holder: str = Field(max_length=100)
     expires_at: datetime = Field(sa_column=utc_column(nullable=False))
+    boot_id: str | None = Field(default=None, max_length=36)
+    pid_namespace: str | None = Field(default=None, max_length=40)
+    pid: int | None = None
+    # /proc/<pid>/stat field 22: clock ticks after boot (may pass 2**31 on a long uptime).
+    pid_started: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

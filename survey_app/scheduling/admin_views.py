@@ -33,7 +33,7 @@ from survey_app.pulse import teams
 from survey_app.scheduling import dispatch, messages, roster, schedules, tick
 from survey_app.scheduling import roster_import as roster_import_service
 from survey_app.scheduling.cadence import Burden
-from survey_app.scheduling.forms import EVERY_TEAM, RosterForm, ScheduleForm
+from survey_app.scheduling.forms import EVERY_TEAM, ResendForm, RosterForm, ScheduleForm
 
 bp = Blueprint("scheduling_admin", __name__, url_prefix="/admin")
 
@@ -224,9 +224,34 @@ def outbox() -> ResponseReturnValue:
 @role_required("admin")
 def messages_needing_attention() -> ResponseReturnValue:
     session = get_session()
-    found = messages.needing_attention(session, number=page_number())
+    found = messages.needing_attention(session, number=page_number(), now=utcnow())
     if found.number > 1 and not found.items:
         abort(404)
     return render_template("admin/messages.html", rows=found.items, total=found.total,
                            page=found.number, pages=found.pages,
                            counts=dispatch.message_counts(session))
+
+
+@bp.post("/messages/resend")
+@role_required("admin")
+def message_resend() -> ResponseReturnValue:
+    """Queue one "unknown" message to be sent again: the admin's choice, never automatic."""
+    session = get_session()
+    form = ResendForm()
+    if not form.validate_on_submit():
+        abort(400)
+    now = utcnow()
+    try:
+        message = dispatch.resend_unknown(session, message_id=int(form.message_id.data),
+                                          now=now)
+    except dispatch.ResendRefused as refused:
+        session.rollback()
+        flash(str(refused))
+    else:
+        audit.record(session, user_id=current_user.id, action="message.resend",
+                     target=str(message.id), now=now,
+                     detail={"kind": message.kind, "wave_id": message.wave_id})
+        session.commit()
+        flash(f"The {message.kind} is queued to be sent again: the scheduler sends it within "
+              "a minute or so, outside quiet hours.")
+    return redirect(url_for("scheduling_admin.messages_needing_attention"))

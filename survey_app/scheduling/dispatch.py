@@ -1,14 +1,17 @@
 """Queue and send invitations and reminders, recording every step of each message.
 
-States: pending -> sending -> sent | failed (with a reason) | unknown. A batch
-is marked "sending" and committed before anything is sent, and recorded and
-committed after; so if the process dies in between, only that batch is left in
-"sending", and the next run marks it "unknown": it may have gone, so it is
-shown to the admin and never resent blindly. Nobody else is skipped or sent
-twice. Transient failures are retried with backoff; the personal link in a
-body is erased once the message is sent (the development outbox keeps it).
+States: pending -> sending -> sent | failed (with a reason) | unknown. Each
+message is marked "sending" and committed just before it is sent, and its
+outcome recorded and committed straight after; so if the process dies, only
+the one message in flight is left in "sending", and the next run marks it
+"unknown": it may have gone, so it is shown to the admin (who may choose to
+resend it: :func:`resend_unknown`) and never resent automatically. Everyone
+else is sent exactly once: the rest of the batch is still pending. Transient
+failures are retried with backoff; the personal link in a body is erased once
+the message is sent (the development outbox keeps it), and an unknown message's
+once its pulse has closed.
 
-So, unlike the other domain modules, dispatch commits per batch itself.
+So, unlike the other domain modules, dispatch commits per message itself.
 """
 
 from __future__ import annotations
@@ -54,20 +57,58 @@ def _clock(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def mark_interrupted_unknown(session: Session) -> int:
-    """Messages a crashed run left in "sending" become "unknown". Commits.
+UNKNOWN_REASON = ("The scheduler stopped while sending this: it may or may not have been "
+                  "delivered, so it was not sent again.")
+
+
+def mark_interrupted_unknown(session: Session, *, now: datetime | None = None) -> int:
+    """The message a crashed run left in "sending" becomes "unknown". Commits.
 
     Only the lease holder dispatches, so at the start of its run nothing else
-    can be legitimately sending.
+    can be legitimately sending. The body is kept so that an admin can resend
+    it, but only while its pulse is open: given ``now``, the bodies of unknown
+    messages whose pulse has closed are erased (their links are dead).
     """
     result = session.execute(
         update(Message).where(col(Message.status) == "sending")
-        .values(status="unknown", body_text=None, body_html=None,
-                failure_reason="The scheduler stopped while sending this: it may or may not "
-                               "have been delivered, so it was not sent again.")
+        .values(status="unknown", sending_since=None, failure_reason=UNKNOWN_REASON)
     )
+    if now is not None:
+        closed = select(Wave.id).where((col(Wave.closed_at).is_not(None))
+                                       | (col(Wave.closes_at) <= now))
+        session.execute(
+            update(Message)
+            .where(col(Message.status) == "unknown", col(Message.body_text).is_not(None),
+                   col(Message.wave_id).in_(closed))
+            .values(body_text=None, body_html=None)
+        )
     session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class ResendRefused(Exception):
+    """Why a message cannot be resent, in words for the admin."""
+
+
+def resend_unknown(session: Session, *, message_id: int, now: datetime) -> Message:
+    """Queue one "unknown" message to be sent again, at ``now``. The caller commits.
+
+    Only ever on an admin's request: dispatch never resends an unknown message.
+    Refused for any other state, once the pulse has closed, or without its body.
+    """
+    message = session.get(Message, message_id)
+    if message is None or message.status != "unknown":
+        raise ResendRefused("That message is not waiting to be resent: it may have been "
+                            "resent already.")
+    wave = session.get(Wave, message.wave_id)
+    if (wave is None or wave.closed_at is not None or as_utc(wave.closes_at) <= now
+            or not message.body_text):
+        raise ResendRefused("That message can no longer be resent: its pulse has closed.")
+    message.status = "pending"
+    message.due_at = now
+    message.failure_reason = None
+    session.add(message)
+    return message
 
 
 def dispatch(session: Session, *, channels: Channels, now: datetime,
@@ -81,8 +122,11 @@ def dispatch(session: Session, *, channels: Channels, now: datetime,
     message and recording it (a fault-injection point for tests of a crash
     mid-dispatch). ``still_leased`` is asked before each batch; when it says
     no, dispatch stops and leaves the rest pending for the lease holder.
+
+    Each message is committed as "sending" before it is sent and committed
+    again once recorded, so a crash leaves at most that one message uncertain.
     """
-    report = DispatchReport(marked_unknown=mark_interrupted_unknown(session))
+    report = DispatchReport(marked_unknown=mark_interrupted_unknown(session, now=now))
     quiet_cache: dict[int | None, QuietHours] = {}
     skip: set[int] = set()
     while True:
@@ -107,17 +151,19 @@ def dispatch(session: Session, *, channels: Channels, now: datetime,
                 report.deferred += 1
                 skip.add(message.id)
                 continue
-            message.status = "sending"
-            message.sending_since = now
             ready.append(message)
         for message, _, _ in batch:
             session.add(message)
-        session.commit()
+        session.commit()  # the cancelled and the deferred
         for message in ready:
+            message.status = "sending"
+            message.sending_since = now
+            session.add(message)
+            session.commit()  # in flight: "unknown" if the process dies before the next
             _send_and_record(message, channels=channels, now=now, report=report,
                              after_send=after_send, unsubscribe_link=unsubscribe_link)
             session.add(message)
-        session.commit()
+            session.commit()
 
 
 def _next_batch(session: Session, *, now: datetime, batch_size: int,

@@ -9,6 +9,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -122,3 +123,13 @@ class RosterForm(FlaskForm):
         if size > MAX_ROSTER_BYTES:
             raise ValidationError(f"The file is larger than {MAX_ROSTER_BYTES // 2**20} MB: "
                                   "upload one INT's staff at a time")
+
+
+class ResendForm(FlaskForm):
+    """Resend one message the scheduler stopped in the middle of sending."""
+
+    message_id = HiddenField(validators=[InputRequired()])
+
+    def validate_message_id(self, field: HiddenField) -> None:
+        if not str(field.data).isdigit() or not 1 <= int(field.data) <= 2**31 - 1:
+            raise ValidationError("Not a message")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
@@ -23,11 +25,16 @@ def outbox_page(session: Session, *, number: int, size: int = PAGE_SIZE) -> Page
     return Page(list(items), int(total), number, size)
 
 
-def needing_attention(session: Session, *, number: int, size: int = PAGE_SIZE) -> Page[Any]:
-    """Failed and unknown messages with their wave, team and person, newest first.
+def needing_attention(session: Session, *, number: int, now: datetime,
+                      size: int = PAGE_SIZE) -> Page[Any]:
+    """Failed and unknown messages with their wave, team and person, newest first, and
+    whether each can be resent (unknown, its body kept, its pulse still open at ``now``).
 
-    Named columns only: a body (with its personal link) is never read here.
+    Named columns only: a body (with its personal link) is never read here, only
+    whether there is one.
     """
+    resendable = and_(col(Message.status) == "unknown", col(Message.body_text).is_not(None),
+                      col(Wave.closed_at).is_(None), col(Wave.closes_at) > now)
     needing = col(Message.status).in_(("failed", "unknown"))
     total = session.exec(select(func.count()).select_from(Message).where(needing)).one()
     # Columns added in two steps: the select() overloads stop at ten.
@@ -35,7 +42,7 @@ def needing_attention(session: Session, *, number: int, size: int = PAGE_SIZE) -
         sa_select(col(Message.id), col(Message.status), col(Message.kind),
                   col(Message.channel), col(Message.address), col(Message.attempts))
         .add_columns(col(Message.failure_reason), col(Message.created_at), col(Wave.id),
-                     col(Team.name), col(StaffMember.name))
+                     col(Team.name), col(StaffMember.name), resendable.label("resendable"))
         .join(Wave, col(Wave.id) == col(Message.wave_id))
         .join(Team, col(Team.id) == col(Wave.team_id))
         .join(StaffMember, col(StaffMember.id) == col(Message.staff_member_id))

@@ -3,6 +3,10 @@
 It runs as its own process (``flask --app wsgi scheduler run``, which ``make
 run`` starts beside the web server), never at import and never under tests.
 However many schedulers are started, the database lease lets one act at a time.
+
+With neither email nor SMS configured, messages go to the development outbox and
+are printed on the console. In production that would put every personal link and
+address on stdout (and into the logs), so there the scheduler refuses to start.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import socket
 from datetime import UTC, datetime
 
+import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
@@ -36,7 +41,9 @@ def run_tick(app: Flask, *, now: datetime | None = None,
              after_send: AfterSend | None = None) -> tick.TickReport:
     """One tick inside its own app context and database session."""
     with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
-        with open_channels(app.config, on_outbox=_print_outbox) as channels:
+        # Never printed in production: the outbox holds personal links.
+        printer = None if app.config.get("PULSE_ENV") == "production" else _print_outbox
+        with open_channels(app.config, on_outbox=printer) as channels:
             report = tick.tick(
                 session, now=now or utcnow(),
                 instrument=team_pulse(),
@@ -58,8 +65,28 @@ def _print_outbox(message: OutgoingMessage) -> None:
           flush=True)
 
 
+NO_CHANNEL_IN_PRODUCTION = (
+    "The scheduler will not start: PULSE_ENV is production but neither email "
+    "(PULSE_SMTP_HOST) nor text messages (PULSE_NOTIFY_API_KEY) are configured, so every "
+    "invitation would go to the development outbox. Configure at least one channel.")
+
+
+def refusal(app: Flask) -> str | None:
+    """Why the scheduler must not start with this configuration, or None."""
+    configured = app.config.get("PULSE_SMTP") or app.config.get("PULSE_NOTIFY")
+    if app.config.get("PULSE_ENV") == "production" and not configured:
+        return NO_CHANNEL_IN_PRODUCTION
+    return None
+
+
 def run_forever(app: Flask) -> None:
-    """Tick every minute until stopped (Ctrl-C or SIGTERM)."""
+    """Tick every minute until stopped (Ctrl-C or SIGTERM).
+
+    Refuses (click.ClickException) to start in production without a channel.
+    """
+    problem = refusal(app)
+    if problem is not None:
+        raise click.ClickException(problem)
     # APScheduler logs every run at INFO; our tick logs what it did instead.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BlockingScheduler(timezone=UTC)

@@ -175,7 +175,7 @@ def test_two_schedulers_ticking_together_invite_each_person_once(app, run, sessi
     assert len(_waves(session)) == 1
 
 
-def test_a_crash_between_send_and_record_leaves_only_that_batch_unknown(
+def test_a_crash_between_send_and_record_leaves_only_that_message_unknown(
         run, session, make_team, schedule_for, outbox):
     schedule_for(make_team(size=120))
     sends = {"count": 0}
@@ -187,16 +187,16 @@ def test_a_crash_between_send_and_record_leaves_only_that_batch_unknown(
 
     with pytest.raises(RuntimeError):
         run(at("2026-09-01T09:00"), after_send=crash_on_the_third)
-    assert len(outbox.messages) == 3  # delivered before the crash, never recorded
+    assert len(outbox.messages) == 3  # the third delivered before the crash, never recorded
     report = run(at("2026-09-01T09:05"))
-    assert report.dispatch.marked_unknown == 50  # the batch in flight
+    assert report.dispatch.marked_unknown == 1  # only the message in flight
     states = Counter(m.status for m in _messages(session))
-    assert states == {"sent": 70, "unknown": 50}
+    assert states == {"sent": 119, "unknown": 1}
     # Nobody was sent twice, nobody else was skipped.
     delivered = Counter(m.to for m in outbox.messages)
-    assert max(delivered.values()) == 1 and len(delivered) == 73
+    assert max(delivered.values()) == 1 and len(delivered) == 120
     run(at("2026-09-01T10:00"))
-    assert len(outbox.messages) == 73  # unknown ones are never resent blindly
+    assert len(outbox.messages) == 120  # the unknown one is never resent blindly
 
 
 def test_transient_failures_retry_with_backoff_then_give_up(run, session, make_team,

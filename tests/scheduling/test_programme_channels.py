@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from survey_app.core.clock import utcnow
@@ -71,8 +72,9 @@ def test_smtp_and_notify_receive_exactly_the_expected_messages(
                for m in session.exec(select(Message)))
 
 
-def test_killing_the_scheduler_mid_dispatch_affects_only_the_batch_in_flight(
-        app, run, session, make_team, schedule_for, start_server):
+@pytest.mark.parametrize("crash_after", [5, 52])
+def test_killing_the_scheduler_mid_dispatch_affects_only_the_message_in_flight(
+        app, run, session, make_team, schedule_for, start_server, crash_after):
     schedule_for(make_team(size=60))
     controller, smtp = start_server()
     env = {
@@ -85,21 +87,39 @@ def test_killing_the_scheduler_mid_dispatch_affects_only_the_batch_in_flight(
     }
     result = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "scheduling" / "crash_tick.py"),
-         "2026-09-01T09:00", "5"], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=120)
+         "2026-09-01T09:00", str(crash_after)], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=120)
     assert result.returncode == 70, result.stderr[-2000:]
-    assert len(smtp.envelopes) == 5
+    assert len(smtp.envelopes) == crash_after
     with EmailChannel(_smtp(controller)) as email:
-        # The dead process still holds the lease until it expires (5 minutes)...
-        assert run(at("2026-09-01T09:04"), channels=Channels(email=email)).acted is False
-        _expire_lease(session)  # ...as if those minutes had passed
-        report = run(at("2026-09-01T09:06"), channels=Channels(email=email))
-    assert report.dispatch.marked_unknown == 50 and report.dispatch.sent == 10
+        # The dead process still holds an unexpired lease, but it provably is gone
+        # (same boot, its pid not running): the restarted scheduler takes over at once.
+        report = run(at("2026-09-01T09:01"), channels=Channels(email=email))
+    assert report.acted
+    assert report.dispatch.marked_unknown == 1 and report.dispatch.sent == 60 - crash_after
     delivered = Counter(address for envelope in smtp.envelopes for address in envelope.rcpt_tos)
-    assert len(delivered) == 15 and max(delivered.values()) == 1
+    assert len(delivered) == 60 and max(delivered.values()) == 1
     session.expire_all()
     states = Counter(m.status for m in session.exec(select(Message)))
-    assert states == {"unknown": 50, "sent": 10}
+    assert states == {"unknown": 1, "sent": 59}
+
+
+def test_a_scheduler_on_another_machine_waits_for_the_lease_to_expire(
+        run, session, make_team, schedule_for):
+    from sqlalchemy import update
+
+    from survey_app.models import SchedulerLease
+
+    schedule_for(make_team(size=2))
+    assert run(at("2026-09-01T08:00"), holder="elsewhere").acted
+    # As if still held by a process on another boot (another machine).
+    session.execute(update(SchedulerLease).values(
+        holder="elsewhere", boot_id="00000000-0000-0000-0000-000000000000",
+        expires_at=datetime(2999, 1, 1, tzinfo=UTC)))
+    session.commit()
+    assert run(at("2026-09-01T09:00")).acted is False
+    _expire_lease(session)  # ...as if those minutes had passed
+    assert run(at("2026-09-01T09:06")).acted
 
 
 def test_the_cli_tick_at_a_chosen_time(runner, make_team, schedule_for):

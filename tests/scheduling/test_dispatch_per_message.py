@@ -1,0 +1,74 @@
+"""A scheduler that dies mid-dispatch leaves at most the one message in flight uncertain;
+the rest stay pending and go, once each, on the next run. Unknown ones are never resent
+on their own: only an admin's Resend re-queues one."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from survey_app.models import Message
+from tests.scheduling.conftest import at
+
+
+class Killed(BaseException):
+    """Like a SIGKILL at that moment: nothing after it is recorded."""
+
+
+def _states(session) -> Counter[str]:
+    session.expire_all()
+    return Counter(m.status for m in session.exec(select(Message)))
+
+
+@pytest.mark.parametrize("crash_after", [1, 3, 50, 51])
+def test_a_crash_after_k_sends_leaves_only_the_message_in_flight_unknown(
+        run, session, make_team, schedule_for, outbox, crash_after):
+    schedule_for(make_team(size=70))
+    sends = {"count": 0}
+
+    def die(_message: Message, _result: Any) -> None:
+        sends["count"] += 1
+        if sends["count"] == crash_after:
+            raise Killed()
+
+    with pytest.raises(Killed):
+        run(at("2026-09-01T09:00"), after_send=die)
+    assert len(outbox.messages) == crash_after
+    # Before the restart: the sent ones are recorded, one is in flight, the rest wait.
+    assert _states(session) == Counter({"sent": crash_after - 1, "sending": 1,
+                                        "pending": 70 - crash_after})
+    report = run(at("2026-09-01T09:05"))
+    assert report.dispatch.marked_unknown == 1
+    assert report.dispatch.sent == 70 - crash_after
+    assert _states(session) == {"sent": 69, "unknown": 1}
+    delivered = Counter(m.to for m in outbox.messages)
+    assert len(delivered) == 70 and max(delivered.values()) == 1
+    # Never resent on its own.
+    again = run(at("2026-09-01T10:00"))
+    assert again.dispatch.sent == 0 and len(outbox.messages) == 70
+    assert _states(session) == {"sent": 69, "unknown": 1}
+
+
+def test_an_unknown_message_keeps_its_body_only_while_it_could_be_resent(
+        run, session, make_team, schedule_for, outbox):
+    schedule_for(make_team(size=3))
+
+    def die(_message: Message, _result: Any) -> None:
+        raise Killed()
+
+    with pytest.raises(Killed):
+        run(at("2026-09-01T09:00"), after_send=die)
+    run(at("2026-09-01T09:05"))
+    session.expire_all()
+    [unknown] = session.exec(select(Message).where(Message.status == "unknown")).all()
+    assert unknown.body_text and "/p/" in unknown.body_text
+    assert "may or may not have been delivered" in (unknown.failure_reason or "")
+    # Once the pulse has closed the link is useless: the body goes.
+    run(at("2026-09-20T09:00"))
+    session.expire_all()
+    unknown = session.get(Message, unknown.id)
+    assert unknown.status == "unknown" and unknown.body_text is None
+    assert unknown.body_html is None
