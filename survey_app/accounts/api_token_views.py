@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -74,18 +74,28 @@ def create() -> ResponseReturnValue:
     return response
 
 
+def _not_found() -> ResponseReturnValue:
+    # One answer for an id that is malformed, out of range, unknown or someone
+    # else's: the page again, saying so, so nobody learns of another's token.
+    flash("That token was not found. It may belong to someone else; "
+          "the tokens you can revoke are listed below.")
+    return _page(CreateTokenForm(), 404)
+
+
 @bp.post("/revoke")
 @role_required("lead")
 def revoke() -> ResponseReturnValue:
+    # CSRF is checked app-wide (core.extensions) before this runs.
     form = RevokeTokenForm()
-    if not form.validate_on_submit():
-        abort(400)
+    token_id = form.token_id_value if form.validate_on_submit() else None
+    if token_id is None:
+        return _not_found()
     session = get_session()
     try:
         token = api_tokens.revoke_token(session, user_id=current_user.id,
-                                        token_id=int(form.token_id.data), now=utcnow())
+                                        token_id=token_id, now=utcnow())
     except api_tokens.TokenError:
-        abort(404)
+        return _not_found()
     audit.record(session, user_id=current_user.id, action="api_token.revoke",
                  target=f"api_token:{token.id}", now=utcnow())
     session.commit()

@@ -19,6 +19,9 @@ TOKEN_PREFIX = "pulse_"
 MAX_NAME = 100
 # Enough for every script a lead could reasonably run; a cap stops a runaway loop.
 MAX_ACTIVE_TOKENS = 20
+# Token ids are PostgreSQL ``integer`` (SERIAL) keys: a larger id cannot name a token,
+# and sent to PostgreSQL it fails the query ("integer out of range") instead.
+MAX_TOKEN_ID = 2**31 - 1
 
 
 class TokenError(ValueError):
@@ -91,8 +94,10 @@ def revoke_token(session: Session, *, user_id: int, token_id: int,
     """Revoke one of ``user_id``'s own tokens (already revoked: unchanged).
 
     Raises :class:`TokenError` when the token is not the user's, so nobody can
-    revoke, or learn of, another person's token.
+    revoke, or learn of, another person's token, and for an id no token can have.
     """
+    if not 1 <= token_id <= MAX_TOKEN_ID:
+        raise TokenError("That token was not found", field="token_id")
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user_id:
         raise TokenError("That token was not found", field="token_id")

@@ -9,9 +9,9 @@ from flask.cli import AppGroup
 from survey_app.core import audit, tokens
 from survey_app.core.cli import echo_json
 from survey_app.core.clock import utcnow
-from survey_app.core.db import get_session
+from survey_app.core.db import get_engine, get_session
 from survey_app.core.extensions import team_pulse
-from survey_app.pulse import teams, waves
+from survey_app.pulse import erasure, teams, waves
 
 int_cli = AppGroup("int", help="Integrated Neighbourhood Teams.")
 team_cli = AppGroup("team", help="Teams of each INT.")
@@ -140,7 +140,12 @@ def wave_close(wave_id: int) -> None:
         raise click.ClickException(str(error)) from None
     closed = waves.close_wave(session, wave=wave, now=utcnow())
     session.commit()
+    # Remove the old versions of the rows the close rewrote (see docs/privacy.md).
+    erased = erasure.erase_old_versions(get_engine())
     click.echo(f"Wave {wave_id} closed." if closed else f"Wave {wave_id} was already closed.")
+    if not erased.complete:
+        click.echo("Another transaction still holds old row versions of the rewritten rows; "
+                   "the scheduler removes them on its next ticks.", err=True)
 
 
 @wave_cli.command("codes")

@@ -35,7 +35,7 @@ from survey_app.models import (
     TeamMembership,
     Wave,
 )
-from survey_app.pulse import rotation, waves
+from survey_app.pulse import erasure, rotation, waves
 from survey_app.pulse.waves import close_due_waves
 from survey_app.scheduling import lease
 from survey_app.scheduling.cadence import Cadence, next_allowed, occurrences, reminder_time
@@ -102,6 +102,12 @@ def tick(session: Session, *, now: datetime, instrument: Instrument, channels: C
         report.reminders = queue_due_reminders(session, now=now, channels=channels, links=links)
         report.closed = close_due_waves(session, now=now)
         session.commit()
+        # The close rewrote rows; now remove their old versions from the database's
+        # files (or retry for an earlier close whose old versions were still held).
+        if report.closed:
+            erasure.erase_old_versions(erasure.engine_of(session))
+        else:
+            erasure.erase_if_pending(erasure.engine_of(session), now=now)
         report.dispatch = dispatch(
             session, channels=channels, now=now, after_send=after_send,
             unsubscribe_link=links.unsubscribe_link,
