@@ -5,7 +5,8 @@ operators call it with any ``now``. Whatever is due at ``now`` happens once:
 a missed opening (downtime) happens once, late, with quiet hours respected,
 and a second scheduler started by mistake finds the lease taken and does
 nothing. Unlike the other domain modules, ``tick`` commits as it goes: invitations are
-created and messages sent in batches, so a crash loses at most one batch.
+created and messages sent in batches, and each message's state is committed as it is
+sent, so a crash leaves at most the one message in flight uncertain ("unknown").
 """
 
 from __future__ import annotations
