@@ -12,7 +12,7 @@ PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --durations=15
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export PULSE_PORT
 
-.PHONY: run test test-postgres install lock upgrade lint typecheck test-deps chromium pdf-libs poppler css bench clean
+.PHONY: run test test-postgres install lock upgrade lint typecheck test-deps chromium pdf-libs poppler css bench bench-load clean
 
 LOCK := requirements.lock
 # pip-compile's options for the lock: every Python dependency, runtime and test, at an
@@ -112,6 +112,11 @@ css: node_modules/.installed
 
 bench: install test-deps
 	$(PY) bench/page_weight.py
+
+## make bench-load: staff answering a 5,000-person wave through Gunicorn with wrk, on
+## SQLite and PostgreSQL, against a bare Flask app (needs wrk, PostgreSQL and Redis).
+bench-load: install
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
