@@ -116,6 +116,7 @@ bench: install test-deps
 ## make bench-load: staff answering a 5,000-person wave through Gunicorn with wrk, on
 ## SQLite and PostgreSQL, against a bare Flask app (needs wrk, PostgreSQL and Redis).
 bench-load: install
+	$(call apt_install_missing,wrk)
 	$(PY) bench/load.py
 
 clean:
