@@ -65,6 +65,7 @@ test-postgres: install test-deps
 
 lint: install
 	$(VENV)/bin/ruff check survey_app analysis questionnaires tests bench wsgi.py
+	$(VENV)/bin/bandit -q -r survey_app analysis questionnaires -x survey_app/migrations
 
 typecheck: install
 	$(VENV)/bin/mypy

@@ -81,7 +81,7 @@ __all__ = [
     "xmr_batch",
 ]
 
-CONSISTENT_PASS = "consistent_pass"
+CONSISTENT_PASS = "consistent_pass"  # nosec B105  # an SPC assurance label, not a password
 CONSISTENT_FAIL = "consistent_fail"
 INCONSISTENT = "inconsistent"
 

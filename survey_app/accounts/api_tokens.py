@@ -15,7 +15,7 @@ from survey_app.models import ApiToken, User
 
 # A recognisable prefix lets secret scanners (and people) tell a Pulse token
 # apart from other strings in a log or a pasted script.
-TOKEN_PREFIX = "pulse_"
+TOKEN_PREFIX = "pulse_"  # nosec B105  # a public prefix, not a secret
 MAX_NAME = 100
 # Enough for every script a lead could reasonably run; a cap stops a runaway loop.
 MAX_ACTIVE_TOKENS = 20

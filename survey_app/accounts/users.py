@@ -90,7 +90,7 @@ def create_user(session: Session, *, email: str, password: str, role: str, now: 
 def set_scopes(session: Session, *, user: User, neighbourhood_slugs: Sequence[str],
                site_codes: Sequence[str]) -> None:
     """Replace the user's INTs and sites. Raises :class:`AccountError` for unknown ones."""
-    assert user.id is not None
+    assert user.id is not None  # nosec B101  # narrows a type for mypy
     neighbourhoods = []
     for slug in neighbourhood_slugs:
         found = session.exec(select(Neighbourhood).where(Neighbourhood.slug == slug)).first()

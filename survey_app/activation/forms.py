@@ -5,8 +5,16 @@ from __future__ import annotations
 import uuid
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import InputRequired, Length, Optional, StopValidation
 
 from survey_app.models import CONSULTATION_TYPES
 
@@ -17,12 +25,18 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
+def _text_only(_form: FlaskForm, field: Field) -> None:
+    """Refuse a file posted (multipart) where text is expected, before Length() fails on it."""
+    if any(not isinstance(value, str) for value in field.raw_data or ()):
+        raise StopValidation("This form was incomplete, so nothing was saved. Please try again.")
+
+
 class _RatingForm(FlaskForm):
     # Each page load gets a fresh key: a double tap or a resubmission of this
     # same page carries the same key and so stores one rating.
     idempotency_key = HiddenField(validators=[
         InputRequired("This form was incomplete, so nothing was saved. Please try again."),
-        Length(max=64),
+        _text_only, Length(max=64),
     ])
     rating = RadioField(
         "How good are you at taking care of your health?", choices=RATING_CHOICES,
@@ -42,7 +56,7 @@ class RecordForm(_RatingForm):
     )
     proxy = BooleanField("A carer answered for the patient")
     nhs_number = StringField("NHS number for follow-up (optional)",
-                             validators=[Optional(), Length(max=20)])
+                             validators=[Optional(), _text_only, Length(max=20)])
 
 
 class PatientRatingForm(_RatingForm):
@@ -71,6 +85,7 @@ class ExperienceForm(FlaskForm):
 class EnrolKioskForm(FlaskForm):
     site = SelectField("Site", validators=[InputRequired("Choose the site")],
                        invalid_choice_message="Choose a site from the list")
-    name = StringField("Name for this tablet", validators=[Optional(), Length(max=100)],
+    name = StringField("Name for this tablet", validators=[Optional(), _text_only,
+                                                          Length(max=100)],
                        default="Waiting-room tablet")
     ask_experience = BooleanField("Also ask the Friends and Family Test question", default=True)

@@ -49,6 +49,17 @@ def init_app(app: Flask) -> None:
             return response
         return None
 
+    @app.before_request
+    def _refuse_json_bodies() -> Response | None:
+        # Pulse's pages take form posts only (the API only reads). Flask-WTF would read
+        # a JSON body as form data instead: past the NUL check above, and failing on
+        # JSON that is not an object.
+        if request.method not in ("GET", "HEAD", "OPTIONS") and request.is_json:
+            response = make_response("Send this form from its page, as a form.", 415)
+            response.mimetype = "text/plain"
+            return response
+        return None
+
     @app.after_request
     def _private_errors(response: Response) -> Response:
         # Error pages (404, 405, 429) under link paths bypass @private_page.

@@ -25,7 +25,7 @@ from survey_app.activation.nhs_number import pseudonymise
 from survey_app.core.instruments import ensure_version
 from survey_app.models import ActivationRating, ExperienceRating, Neighbourhood
 
-DEMO_PASSWORD = "pulse-demo-password"
+DEMO_PASSWORD = "pulse-demo-password"  # nosec B105  # the documented demo-only password
 DEMO_USERS = (("recorder@riverside-int.example", "recorder"),
               ("lead@riverside-int.example", "lead"),
               ("admin@riverside-int.example", "admin"))

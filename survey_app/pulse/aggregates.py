@@ -33,7 +33,7 @@ from survey_app.models import (
 def summarise_wave(session: Session, *, wave: Wave, now: datetime) -> WaveSummary:
     """Compute and store the wave's summary, replacing any earlier one."""
     version = session.get(QuestionnaireVersion, wave.questionnaire_version_id)
-    assert version is not None and wave.id is not None
+    assert version is not None and wave.id is not None  # nosec B101  # narrows a type for mypy
     instrument = instrument_of(version)
     shown: Counter[str] = Counter()
     completion: list[int] = []

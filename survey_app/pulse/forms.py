@@ -11,7 +11,7 @@ from flask import current_app
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import Field, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, StopValidation
 
 from questionnaires import Instrument
 
@@ -21,8 +21,21 @@ COMPLETION_ROUNDING_SECONDS = 5
 COMPLETION_CAP_SECONDS = 3600
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+def _strip(value: object) -> str | None:
+    # Only text is an answer (a file posted under the field's name is refused by _text_only).
+    return value.strip() if isinstance(value, str) else None
+
+
+def _blank_is_unanswered(value: object) -> object:
+    # Optional() passes a blank choice (clearing the invalid-choice error) as unanswered,
+    # so whitespace must not be left as the field's data for answers() to store.
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _text_only(_form: Any, field: Field) -> None:
+    """Refuse a file posted (multipart) where text is expected, instead of failing on it."""
+    if any(not isinstance(value, str) for value in field.raw_data or ()):
+        raise StopValidation("Type your answer: a file cannot be sent here")
 
 
 class PulseForm(FlaskForm):
@@ -59,6 +72,7 @@ def build_pulse_form(instrument: Instrument, item_ids: Sequence[str], **kwargs: 
                 item.text,
                 choices=[SelectChoice(option.value, option.label) for option in item.options],
                 validators=[Optional()],
+                filters=[_blank_is_unanswered],
                 invalid_choice_message=(
                     f"Select one of the answers shown for “{item.text}”"
                 ),
@@ -67,7 +81,7 @@ def build_pulse_form(instrument: Instrument, item_ids: Sequence[str], **kwargs: 
             limit = item.max_length or 1000
             fields[item_id] = TextAreaField(
                 item.text,
-                validators=[Optional(), Length(
+                validators=[Optional(), _text_only, Length(
                     max=limit,
                     message=f"Your answer must be {limit} characters or fewer",
                 )],
@@ -120,6 +134,6 @@ def completion_seconds(rendered_at: float, now: float | None = None) -> int | No
 class CodeForm(FlaskForm):
     code = StringField(
         "Your 10-character code",
-        validators=[InputRequired(message="Enter the code from your card")],
+        validators=[InputRequired(message="Enter the code from your card"), _text_only],
         filters=[_strip],
     )

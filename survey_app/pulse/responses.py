@@ -80,7 +80,7 @@ def find_link(session: Session, *, secret: str) -> PulseLink | None:
         return None
     invitation, wave, team, neighbourhood = row
     version = session.get(QuestionnaireVersion, wave.questionnaire_version_id)
-    assert invitation.id is not None and version is not None
+    assert invitation.id is not None and version is not None  # nosec B101  # narrows a type for mypy
     return PulseLink(invitation.id, invitation.used, wave, team, neighbourhood,
                      instrument_of(version))
 

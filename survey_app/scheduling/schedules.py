@@ -85,7 +85,7 @@ def set_schedule(session: Session, *, neighbourhood: Neighbourhood, team: Team |
     """
     figures = check(settings, items_per_pulse=items_per_pulse,
                     min_gap_days=neighbourhood.invitation_gap_days)
-    assert settings.start_date is not None  # check() refused it otherwise
+    assert settings.start_date is not None  # nosec B101  # check() refused it otherwise
     team_id = team.id if team is not None else None
     schedule = session.exec(
         select(Schedule).where(Schedule.neighbourhood_id == neighbourhood.id,

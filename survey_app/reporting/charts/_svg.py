@@ -76,7 +76,8 @@ def titled(tag: str, attrs: Mapping[str, object], tooltip: str) -> str:
 
 def make_id(prefix: str, *parts: object) -> str:
     """A stable id for a chart, so the same chart renders to the same markup."""
-    digest = hashlib.sha1(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    digest = hashlib.sha1(repr(parts).encode("utf-8", "surrogatepass"),
+                          usedforsecurity=False).hexdigest()[:10]
     return f"{prefix}-{digest}"
 
 
