@@ -71,13 +71,12 @@ def measure(app, size: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
     tracemalloc.start()
     with Session(engine, expire_on_commit=False) as session:
         started = time.perf_counter()
-        tick.open_due_waves(session, now=NOW, instrument=instrument, channels=channels,
-                                 links=links)
+        tick.open_due_waves(session, now=NOW, instrument=instrument, channels=channels)
         opened = time.perf_counter() - started
         _, open_peak = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         started = time.perf_counter()
-        report = dispatch(session, channels=channels, now=NOW, batch_size=500)
+        report = dispatch(session, channels=channels, now=NOW, batch_size=500, links=links)
         sent = time.perf_counter() - started
         _, send_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

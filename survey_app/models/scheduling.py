@@ -1,12 +1,12 @@
 """Tables of the running programme: schedules, messages, and the scheduler's lease.
 
 A :class:`Message` is one invitation or reminder to one person through one
-channel, moving pending -> sending -> sent | failed | unknown. Its body holds
-the personal link only until it is sent (the development outbox keeps it, so
-people can click it). Each message is marked "sending" on its own just before it
-is sent, so ``unknown`` (a crash left it in "sending": it may or may not have gone)
-is at most the one message in flight. It is reported, never resent automatically:
-its body is kept while its pulse is open so that an admin can choose to resend it.
+channel, moving pending -> sending -> sent | failed | unknown. Its body is built
+at send time, with a link issued then, and is never stored (the development outbox
+keeps the sent body, so people can click it). Each message is marked "sending" on
+its own just before it is sent, so ``unknown`` (a crash left it in "sending": it may
+or may not have gone) is at most the one message in flight. It is reported, never
+resent automatically; an admin may resend it, with a new link.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class Message(SQLModel, table=True):
     failure_reason: str | None = Field(default=None, max_length=500)
     provider_id: str | None = Field(default=None, max_length=100)
     subject: str = Field(max_length=200)
-    # Carries the personal link: cleared once sent, except in the development outbox.
+    # Empty until sent; only the development outbox keeps a sent body (with its link).
     body_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     body_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=utc_column(nullable=False))

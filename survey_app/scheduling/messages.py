@@ -28,12 +28,12 @@ def outbox_page(session: Session, *, number: int, size: int = PAGE_SIZE) -> Page
 def needing_attention(session: Session, *, number: int, now: datetime,
                       size: int = PAGE_SIZE) -> Page[Any]:
     """Failed and unknown messages with their wave, team and person, newest first, and
-    whether each can be resent (unknown, its body kept, its pulse still open at ``now``).
+    whether each can be resent (unknown, its pulse still open at ``now``: a resend is
+    built afresh, with a new link, when it is sent).
 
-    Named columns only: a body (with its personal link) is never read here, only
-    whether there is one.
+    Named columns only: a body is never read here.
     """
-    resendable = and_(col(Message.status) == "unknown", col(Message.body_text).is_not(None),
+    resendable = and_(col(Message.status) == "unknown",
                       col(Wave.closed_at).is_(None), col(Wave.closes_at) > now)
     needing = col(Message.status).in_(("failed", "unknown"))
     total = session.exec(select(func.count()).select_from(Message).where(needing)).one()

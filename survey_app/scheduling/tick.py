@@ -7,6 +7,12 @@ and a second scheduler started by mistake finds the lease taken and does
 nothing. Unlike the other domain modules, ``tick`` commits as it goes: invitations are
 created and messages sent in batches, and each message's state is committed as it is
 sent, so a crash leaves at most the one message in flight uncertain ("unknown").
+
+Messages are queued without a body: only their subject, which holds no secret. Each
+invitation is created with the hash of a random token that is never revealed, so no
+link opens it until dispatch issues the real one as it sends the message (see
+:mod:`survey_app.scheduling.dispatch`). People with no email or phone answer with a
+printed code instead (``wave codes``).
 """
 
 from __future__ import annotations
@@ -41,31 +47,13 @@ from survey_app.pulse.waves import close_due_waves
 from survey_app.scheduling import lease
 from survey_app.scheduling.cadence import Cadence, next_allowed, occurrences, reminder_time
 from survey_app.scheduling.channels.routing import Channels
-from survey_app.scheduling.channels.templates import (
-    RenderedMessage,
-    invitation_message,
-    reminder_message,
-)
+from survey_app.scheduling.channels.templates import invitation_subject, reminder_subject
+from survey_app.scheduling.dispatch import UNSUBSCRIBE_SALT as UNSUBSCRIBE_SALT
 from survey_app.scheduling.dispatch import AfterSend, DispatchReport, dispatch, quiet_hours_of
+from survey_app.scheduling.dispatch import LinkSettings as LinkSettings  # callers use tick's
 
 INVITE_BATCH = 1000
 log = logging.getLogger(__name__)
-UNSUBSCRIBE_SALT = "unsubscribe-reminders"
-
-
-@dataclass(frozen=True)
-class LinkSettings:
-    """What messages need to build links: the public address and the signing key."""
-
-    base_url: str
-    secret_key: str
-
-    def pulse_link(self, token: str) -> str:
-        return f"{self.base_url}/p/{token}"
-
-    def unsubscribe_link(self, staff_member_id: int) -> str:
-        signed = URLSafeSerializer(self.secret_key, salt=UNSUBSCRIBE_SALT).dumps(staff_member_id)
-        return f"{self.base_url}/unsubscribe/{signed}"
 
 
 @dataclass
@@ -99,8 +87,8 @@ def tick(session: Session, *, now: datetime, instrument: Instrument, channels: C
     try:
         report = TickReport(acted=True)
         report.opened = open_due_waves(session, now=now, instrument=instrument,
-                                       channels=channels, links=links)
-        report.reminders = queue_due_reminders(session, now=now, channels=channels, links=links)
+                                       channels=channels)
+        report.reminders = queue_due_reminders(session, now=now, channels=channels)
         report.closed = close_due_waves(session, now=now)
         session.commit()
         # The close rewrote rows; now remove their old versions from the database's
@@ -110,8 +98,7 @@ def tick(session: Session, *, now: datetime, instrument: Instrument, channels: C
         else:
             erasure.erase_if_pending(erasure.engine_of(session), now=now)
         report.dispatch = dispatch(
-            session, channels=channels, now=now, after_send=after_send,
-            unsubscribe_link=links.unsubscribe_link,
+            session, channels=channels, now=now, after_send=after_send, links=links,
             # Renewed before every batch: a long dispatch keeps its lease, and one
             # that has lost it (a stall past expiry) stops instead of racing.
             still_leased=lambda: lease.acquire(session, holder=holder, now=utcnow()),
@@ -133,16 +120,16 @@ def cadence_of(schedule: Schedule) -> Cadence:
 
 
 def open_due_waves(session: Session, *, now: datetime, instrument: Instrument,
-                   channels: Channels, links: LinkSettings) -> list[int]:
+                   channels: Channels) -> list[int]:
     """Open a wave for each schedule occurrence due by ``now``; resume interrupted opens."""
     opened: list[int] = []
     for wave in session.exec(select(Wave).where(col(Wave.invited_all).is_(False))).all():
-        _invite_all(session, wave=wave, now=now, channels=channels, links=links)
+        _invite_all(session, wave=wave, now=now, channels=channels)
     schedules = session.exec(select(Schedule).where(col(Schedule.active).is_(True))).all()
     for schedule in schedules:
         try:
             opened += _open_for_schedule(session, schedule=schedule, now=now,
-                                         instrument=instrument, channels=channels, links=links)
+                                         instrument=instrument, channels=channels)
         except ValueError:
             # One schedule's bad settings must not stop every other INT's pulses.
             session.rollback()
@@ -151,8 +138,7 @@ def open_due_waves(session: Session, *, now: datetime, instrument: Instrument,
 
 
 def _open_for_schedule(session: Session, *, schedule: Schedule, now: datetime,
-                       instrument: Instrument, channels: Channels,
-                       links: LinkSettings) -> list[int]:
+                       instrument: Instrument, channels: Channels) -> list[int]:
     """Open the schedule's waves if an occurrence is due; returns their ids."""
     after = (as_utc(schedule.last_occurrence) + timedelta(microseconds=1)
              if schedule.last_occurrence else
@@ -170,7 +156,7 @@ def _open_for_schedule(session: Session, *, schedule: Schedule, now: datetime,
     waves = _create_waves(session, schedule=schedule, now=now, instrument=instrument)
     session.commit()
     for wave in waves:
-        _invite_all(session, wave=wave, now=now, channels=channels, links=links)
+        _invite_all(session, wave=wave, now=now, channels=channels)
     return [wave.id or 0 for wave in waves]
 
 
@@ -209,8 +195,7 @@ def _has_open_wave(session: Session, *, team_id: int, now: datetime) -> bool:
     ).first() is not None
 
 
-def _invite_all(session: Session, *, wave: Wave, now: datetime, channels: Channels,
-                links: LinkSettings) -> None:
+def _invite_all(session: Session, *, wave: Wave, now: datetime, channels: Channels) -> None:
     """Invite the wave's eligible members in batches, committing each (resumable)."""
     team = session.get(Team, wave.team_id)
     neighbourhood = session.get(Neighbourhood, team.neighbourhood_id) if team else None
@@ -235,7 +220,7 @@ def _invite_all(session: Session, *, wave: Wave, now: datetime, channels: Channe
         last_id = members[-1].id or 0
         eligible = _eligible(session, wave=wave, members=members, gap_start=gap_start)
         _insert_invitations(session, wave=wave, team=team, members=eligible, channels=channels,
-                            links=links, send_at=send_at, now=now)
+                            send_at=send_at, now=now)
         session.commit()
     wave.invited_all = True
     session.add(wave)
@@ -293,45 +278,41 @@ def _team_turns(session: Session, *, wave: Wave, member_ids: list[int]) -> dict[
 
 def _insert_invitations(session: Session, *, wave: Wave, team: Team,
                         members: Sequence[StaffMember], channels: Channels,
-                        links: LinkSettings, send_at: datetime, now: datetime) -> None:
+                        send_at: datetime, now: datetime) -> None:
     if not members:
         return
     invitations, messages = [], []
+    subject = invitation_subject(team.name)
     for member in members:
-        token = tokens.new_token()
+        # A token nobody is ever given: the link that opens this invitation is issued
+        # when its message is sent (dispatch); people with no email or phone get a
+        # printed code card instead (`wave codes`).
         invitations.append({"wave_id": wave.id, "staff_member_id": member.id,
-                            "token_hash": tokens.hash_secret(token), "used": False})
+                            "token_hash": tokens.hash_secret(tokens.new_token()), "used": False})
         route = channels.route(email=member.email, mobile=member.mobile)
         if route is None:
-            continue  # no email or phone: a printed code card (`wave codes`)
-        rendered = invitation_message(member.name, team.name, links.pulse_link(token),
-                                      wave.closes_at, links.unsubscribe_link(member.id or 0))
-        messages.append(_message_row(wave, member, route, "invitation", rendered, send_at, now))
+            continue
+        messages.append(_message_row(wave, member, route, "invitation", subject, send_at, now))
     session.execute(insert(Invitation), invitations)
     if messages:
         session.execute(insert(Message), messages)
 
 
 def _message_row(wave: Wave, member: StaffMember, route: tuple[str, str], kind: str,
-                 rendered: RenderedMessage, send_at: datetime,
-                 now: datetime) -> dict[str, object]:
+                 subject: str, send_at: datetime, now: datetime) -> dict[str, object]:
+    """A queued message: no body, which dispatch builds (with its link) as it sends."""
     channel, address = route
-    is_sms = channel == "sms"
     return {
         "wave_id": wave.id, "staff_member_id": member.id, "kind": kind, "channel": channel,
         "address": address, "status": "pending", "attempts": 0, "due_at": send_at,
-        "subject": rendered.subject[:200],
-        "body_text": rendered.sms if is_sms else rendered.text,
-        "body_html": None if is_sms else rendered.html,
-        "created_at": now,
+        "subject": subject[:200], "body_text": None, "body_html": None, "created_at": now,
     }
 
 
 # --- reminding ----------------------------------------------------------------
 
 
-def queue_due_reminders(session: Session, *, now: datetime, channels: Channels,
-                        links: LinkSettings) -> int:
+def queue_due_reminders(session: Session, *, now: datetime, channels: Channels) -> int:
     """Queue the one reminder of each wave whose time has come: only to people who
     have not answered, have not opted out, and are under the message cap."""
     queued = 0
@@ -357,18 +338,15 @@ def queue_due_reminders(session: Session, *, now: datetime, channels: Channels,
                    col(StaffMember.reminders_opt_out).is_(False))
         ).all()
         messages = []
-        for invitation, member in rows:
+        subject = reminder_subject(team.name, wave.closes_at)
+        for _invitation, member in rows:
             if counts.get(member.id or 0, 0) >= neighbourhood.max_messages_per_wave:
                 continue
             route = channels.route(email=member.email, mobile=member.mobile)
             if route is None:
                 continue
-            token = tokens.new_token()
-            invitation.reminder_token_hash = tokens.hash_secret(token)
-            session.add(invitation)
-            rendered = reminder_message(member.name, team.name, links.pulse_link(token),
-                                        wave.closes_at, links.unsubscribe_link(member.id or 0))
-            messages.append(_message_row(wave, member, route, "reminder", rendered, send_at,
+            # Its link (the invitation's reminder_token_hash) is issued when it is sent.
+            messages.append(_message_row(wave, member, route, "reminder", subject, send_at,
                                          now))
         if messages:
             session.execute(insert(Message), messages)

@@ -52,8 +52,8 @@ def test_a_crash_after_k_sends_leaves_only_the_message_in_flight_unknown(
     assert _states(session) == {"sent": 69, "unknown": 1}
 
 
-def test_an_unknown_message_keeps_its_body_only_while_it_could_be_resent(
-        run, session, make_team, schedule_for, outbox):
+def test_an_unknown_message_keeps_no_body(run, session, make_team, schedule_for, outbox):
+    """Its body was built only to be sent: a resend builds a new one, with a new link."""
     schedule_for(make_team(size=3))
 
     def die(_message: Message, _result: Any) -> None:
@@ -64,11 +64,27 @@ def test_an_unknown_message_keeps_its_body_only_while_it_could_be_resent(
     run(at("2026-09-01T09:05"))
     session.expire_all()
     [unknown] = session.exec(select(Message).where(Message.status == "unknown")).all()
-    assert unknown.body_text and "/p/" in unknown.body_text
+    assert unknown.body_text is None and unknown.body_html is None
     assert "may or may not have been delivered" in (unknown.failure_reason or "")
-    # Once the pulse has closed the link is useless: the body goes.
-    run(at("2026-09-20T09:00"))
+
+
+def test_bodies_stored_by_an_earlier_version_are_erased_unless_sent(
+        run, session, make_team, schedule_for, outbox):
+    """Rows queued before bodies were built at send time held links: the next dispatch
+    erases them from every message not sent (the outbox's sent ones stay readable)."""
+    schedule_for(make_team(size=3))
+    run(at("2026-09-01T09:00"))
     session.expire_all()
-    unknown = session.get(Message, unknown.id)
-    assert unknown.status == "unknown" and unknown.body_text is None
-    assert unknown.body_html is None
+    sent, pending, unknown = session.exec(select(Message).order_by(Message.id)).all()
+    pending.status, unknown.status = "pending", "unknown"
+    pending.due_at = at("2026-09-30T09:00")
+    for message in (pending, unknown):
+        message.body_text, message.body_html = "old http://pulse.test/p/x", "<p>old</p>"
+        session.add(message)
+    session.commit()
+    run(at("2026-09-01T09:05"))
+    session.expire_all()
+    assert session.get(Message, sent.id).body_text  # the development outbox keeps it
+    for message in (pending, unknown):
+        stored = session.get(Message, message.id)
+        assert stored.body_text is None and stored.body_html is None

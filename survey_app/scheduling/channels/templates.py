@@ -80,6 +80,16 @@ def _day(local: datetime, *, short: bool) -> str:
     return f"{local:%A} {local.day} {local:%B %Y}"
 
 
+def invitation_subject(team_name: str) -> str:
+    """An invitation's subject line: it holds no link, so it is stored when queued."""
+    return f"Your 1-minute team pulse for {team_name}"
+
+
+def reminder_subject(team_name: str, closes_at: datetime) -> str:
+    """The reminder's subject line (no link)."""
+    return f"Reminder: your team pulse for {team_name} is open until {last_day(closes_at)}"
+
+
 def invitation_message(
     name: str, team_name: str, link: str, closes_at: datetime, unsubscribe_link: str
 ) -> RenderedMessage:
@@ -115,7 +125,7 @@ def invitation_message(
         f"{hello} please answer your 1-minute team pulse. It is anonymous and closes {short}.",
         f"Please answer your 1-minute team pulse. It closes {short}.",
     )
-    return RenderedMessage(f"Your 1-minute team pulse for {team_name}", text, html, sms)
+    return RenderedMessage(invitation_subject(team_name), text, html, sms)
 
 
 def reminder_message(
@@ -151,9 +161,7 @@ def reminder_message(
         "Your answers are anonymous.",
         f"A reminder: your 1-minute team pulse closes {short}.",
     )
-    return RenderedMessage(
-        f"Reminder: your team pulse for {team_name} is open until {last_day(closes_at)}",
-        text, html, sms)
+    return RenderedMessage(reminder_subject(team_name, closes_at), text, html, sms)
 
 
 def _hello(name: str) -> str:
