@@ -375,5 +375,9 @@ def read_unsubscribe(secret_key: str, signed: str) -> int | None:
         value = URLSafeSerializer(secret_key, salt=UNSUBSCRIBE_SALT).loads(signed)
     except BadSignature:
         return None
-    return value if isinstance(value, int) else None
+    # A row id is a positive 32-bit integer; anything else (only forgeable with the
+    # secret key) names nobody, rather than failing the lookup on PostgreSQL.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        return None
+    return value
 

@@ -321,3 +321,16 @@ def test_a_link_to_a_wave_not_yet_open_says_when_it_opens(run, client, make_team
     pages_at(at("2026-08-31T12:00"))
     page = client.get(f"/p/{link}")
     assert page.status_code == 403 and b"opens on 01 September 2026" in page.data
+
+
+@pytest.mark.parametrize("forged", [2**31, 10**12, -1, 0, True, "12", 1.5])
+def test_an_unsubscribe_link_naming_no_possible_row_is_a_404(client, app, forged):
+    # Forging one needs the secret key, but even then it must not fail the lookup
+    # (out of range for PostgreSQL's integer).
+    from itsdangerous import URLSafeSerializer
+
+    from survey_app.scheduling.tick import UNSUBSCRIBE_SALT
+
+    signed = URLSafeSerializer(app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).dumps(forged)
+    assert client.get(f"/unsubscribe/{signed}").status_code == 404
+    assert client.post(f"/unsubscribe/{signed}").status_code == 404
