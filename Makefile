@@ -12,7 +12,7 @@ PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --durations=15
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export PULSE_PORT
 
-.PHONY: run test test-postgres install lock upgrade lint typecheck test-deps chromium pdf-libs poppler css bench bench-load clean
+.PHONY: run test test-postgres install lock upgrade lint typecheck test-deps chromium pdf-libs poppler zbar css bench bench-load clean
 
 LOCK := requirements.lock
 # pip-compile's options for the lock: every Python dependency, runtime and test, at an
@@ -54,7 +54,7 @@ run: install pdf-libs
 			--log-level warning wsgi:app
 
 ## make test: install what the suite needs (npm packages, Debian's chromium, the PDF
-## libraries and poppler), lint and type-check, then run the whole suite on SQLite.
+## libraries, poppler and zbar), lint and type-check, then run the whole suite on SQLite.
 test: install test-deps lint typecheck
 	$(PYTEST) $(PYTEST_ARGS)
 
@@ -70,7 +70,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-test-deps: node_modules/.installed chromium pdf-libs poppler
+test-deps: node_modules/.installed chromium pdf-libs poppler zbar
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -106,6 +106,10 @@ pdf-libs:
 # The PDF tests read the PDF back with pdftoppm, pdfinfo and pdftotext.
 poppler:
 	$(call apt_install_missing,poppler-utils)
+
+# The QR poster test decodes the printed code with zbarimg.
+zbar:
+	$(call apt_install_missing,zbar-tools)
 
 ## make css: rebuild survey_app/static/css/pulse.css from nhsuk-frontend's Sass.
 css: node_modules/.installed

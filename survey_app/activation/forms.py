@@ -45,8 +45,14 @@ class _RatingForm(FlaskForm):
     )
 
 
+CHOOSE_SITE_FIRST = "Choose your site first"
+NHS_NUMBER_LENGTH = "An NHS number has 10 digits"
+
+
 class RecordForm(_RatingForm):
-    site = SelectField("Site", validators=[InputRequired("Choose the site")],
+    # Never guessed: a recorder with several sites chooses one (RecordSiteForm) at
+    # each sign-in, and the page then carries it with every rating.
+    site = SelectField("Site", validators=[InputRequired(CHOOSE_SITE_FIRST)],
                        invalid_choice_message="Choose one of your sites")
     consultation_type = SelectField(
         "Consultation", choices=[SelectChoice(key, label)
@@ -56,7 +62,15 @@ class RecordForm(_RatingForm):
     )
     proxy = BooleanField("A carer answered for the patient")
     nhs_number = StringField("NHS number for follow-up (optional)",
-                             validators=[Optional(), _text_only, Length(max=20)])
+                             validators=[Optional(), _text_only,
+                                         Length(max=20, message=NHS_NUMBER_LENGTH)])
+
+
+class RecordSiteForm(FlaskForm):
+    """The recorder's site for this sign-in, chosen before any rating (nothing preselected)."""
+
+    site = SelectField("Site", validators=[InputRequired("Choose your site")],
+                       invalid_choice_message="Choose one of your sites")
 
 
 class PatientRatingForm(_RatingForm):
@@ -83,9 +97,13 @@ class ExperienceForm(FlaskForm):
 
 
 class EnrolKioskForm(FlaskForm):
-    site = SelectField("Site", validators=[InputRequired("Choose the site")],
+    # No site is preselected and there is no default name: "Enrol and start" with
+    # nothing changed asks for both rather than enrolling a tablet at the wrong place.
+    site = SelectField("Site", validators=[InputRequired("Choose the site this tablet is at")],
                        invalid_choice_message="Choose a site from the list")
-    name = StringField("Name for this tablet", validators=[Optional(), _text_only,
-                                                          Length(max=100)],
-                       default="Waiting-room tablet")
+    name = StringField("Name for this tablet", validators=[
+        _text_only,
+        InputRequired("Enter a name for this tablet, for example Reception tablet 1"),
+        Length(max=100, message="Keep the name to 100 characters or fewer"),
+    ])
     ask_experience = BooleanField("Also ask the Friends and Family Test question", default=True)

@@ -8,7 +8,15 @@ import re
 
 
 class NhsNumberError(ValueError):
-    """The text is not a valid NHS number; the message says why, for the user."""
+    """The text is not a valid NHS number; the message says why, for the user.
+
+    ``reason`` names what is wrong, for pages that word it their own way:
+    ``"not_digits"``, ``"length"``, ``"repeated"`` or ``"check_digit"``.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def parse_nhs_number(raw: str) -> str:
@@ -22,17 +30,21 @@ def parse_nhs_number(raw: str) -> str:
     digits = re.sub(r"[\s-]", "", raw)
     # ASCII digits only: other scripts' digits would hash to a different pseudonym.
     if not re.fullmatch(r"[0-9]+", digits):
-        raise NhsNumberError("An NHS number contains only numbers, like 943 476 5919")
+        raise NhsNumberError("An NHS number contains only numbers, like 943 476 5919",
+                             reason="not_digits")
     if len(digits) != 10:
-        raise NhsNumberError(f"An NHS number is 10 digits long; this has {len(digits)}")
+        raise NhsNumberError(f"An NHS number is 10 digits long; this has {len(digits)}",
+                             reason="length")
     if len(set(digits)) == 1:
-        raise NhsNumberError("That is not a real NHS number: check it and enter it again")
+        raise NhsNumberError("That is not a real NHS number: check it and enter it again",
+                             reason="repeated")
     total = sum(int(digit) * weight for digit, weight in zip(digits[:9], range(10, 1, -1),
                                                              strict=True))
     check = 11 - total % 11
     check = 0 if check == 11 else check
     if check == 10 or check != int(digits[9]):
-        raise NhsNumberError("That NHS number is not valid: check the digits and enter it again")
+        raise NhsNumberError("That NHS number is not valid: check the digits and enter it again",
+                             reason="check_digit")
     return digits
 
 

@@ -3,6 +3,12 @@
 Neither path ever shows a previous answer: after a rating the browser is sent
 on (post/redirect/get) to pages that hold no answer, every page is marked
 ``no-store`` so Back re-fetches it, and the kiosk resets itself.
+
+A kiosk step after the first is never left waiting for the next patient: after
+``PULSE_KIOSK_TIMEOUT_SECONDS`` without a tap the page goes back to the start
+(kiosk.js, with a warning and "I'm still here" 20 seconds before). Without
+JavaScript each step has a "New patient" button, and a tap on a step shown longer
+ago than the timeout stores nothing and starts again, saying why.
 """
 
 from __future__ import annotations
@@ -52,6 +58,11 @@ KIOSK_COOKIE = "pulse_kiosk"
 KIOSK_COOKIE_DAYS = 400
 QR_COOKIE = "pulse_qr"
 THANKS_SECONDS = 6
+KIOSK_WARNING_SECONDS = 20  # WCAG 2.2.1: at least 20 seconds to ask for more time
+# Session keys: when the current kiosk step was shown (epoch seconds), and a note for
+# the start page that an abandoned step was started again.
+KIOSK_SHOWN = "kiosk_shown"
+KIOSK_RESTARTED = "kiosk_restarted"
 
 
 def _signer(purpose: str) -> URLSafeSerializer:
@@ -66,14 +77,19 @@ def _signer(purpose: str) -> URLSafeSerializer:
 def enrol_kiosk() -> ResponseReturnValue:
     session = get_session()
     form = EnrolKioskForm()
-    form.site.choices = [SelectChoice(s.code, f"{s.name} ({s.code})")
-                         for s in sites.all_sites(session)]
+    form.site.choices = [SelectChoice("", "Choose a site")] + [
+        SelectChoice(s.code, f"{s.name} ({s.code})") for s in sites.all_sites(session)]
     if form.validate_on_submit():
         site = sites.find_site(session, code=form.site.data)
         if site is None:
             abort(404)
-        kiosk, secret = sites.enrol_kiosk(session, site=site, name=form.name.data or "",
-                                          ask_experience=form.ask_experience.data, now=utcnow())
+        try:
+            kiosk, secret = sites.enrol_kiosk(session, site=site, name=form.name.data or "",
+                                              ask_experience=form.ask_experience.data,
+                                              now=utcnow())
+        except sites.SiteError as error:
+            form[error.field or "name"].errors = [str(error)]
+            return render_template("activation/enrol.html", form=form), 400
         audit.record(session, user_id=current_user.id, action="kiosk.enrol",
                      target=str(kiosk.id), now=utcnow())
         session.commit()
@@ -114,8 +130,14 @@ def kiosk_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @kiosk_required
 @private_page
 def kiosk() -> ResponseReturnValue:
+    restarted = False
+    if request.method == "GET":
+        # The start of a new patient: whatever the previous one left unanswered is gone.
+        if "experience_key" in browser_session:
+            del browser_session["experience_key"]
+        restarted = bool(browser_session.pop(KIOSK_RESTARTED, False))
     return _rate(channel="kiosk", site=g.site, next_step="patient.kiosk_experience"
-                 if g.kiosk.ask_experience else "patient.kiosk_thanks")
+                 if g.kiosk.ask_experience else "patient.kiosk_thanks", restarted=restarted)
 
 
 @bp.route("/kiosk/experience", methods=["GET", "POST"])
@@ -131,7 +153,26 @@ def kiosk_experience() -> ResponseReturnValue:
 @private_page
 def kiosk_thanks() -> ResponseReturnValue:
     return render_template("activation/thanks.html", kiosk=True, seconds=THANKS_SECONDS,
-                           again=url_for("patient.kiosk"))
+                           again=url_for("patient.kiosk"), **_kiosk_timing())
+
+
+def _kiosk_timing() -> dict[str, Any]:
+    """What a kiosk step's template needs to start again by itself."""
+    return {"start": url_for("patient.kiosk"),
+            "timeout": current_app.config["PULSE_KIOSK_TIMEOUT_SECONDS"],
+            "warning": KIOSK_WARNING_SECONDS}
+
+
+def _kiosk_step_shown() -> None:
+    browser_session[KIOSK_SHOWN] = int(utcnow().timestamp())
+
+
+def _kiosk_step_expired() -> bool:
+    """Was this kiosk step shown longer ago than the timeout? (Unknown: no.)"""
+    shown = browser_session.get(KIOSK_SHOWN)
+    if not isinstance(shown, int):
+        return False
+    return utcnow().timestamp() - shown > current_app.config["PULSE_KIOSK_TIMEOUT_SECONDS"]
 
 
 # --- QR code on the patient's own phone ----------------------------------------
@@ -193,7 +234,8 @@ def qr_thanks(code: str) -> ResponseReturnValue:
 # --- shared steps --------------------------------------------------------------
 
 
-def _rate(*, channel: str, site: Site, next_step: str) -> ResponseReturnValue:
+def _rate(*, channel: str, site: Site, next_step: str,
+          restarted: bool = False) -> ResponseReturnValue:
     form = PatientRatingForm()
     easy_read = request.values.get("easy") == "1" or form.easy_read.data == "1"
     if not form.is_submitted():
@@ -211,17 +253,26 @@ def _rate(*, channel: str, site: Site, next_step: str) -> ResponseReturnValue:
         except RatingError as error:
             form.rating.errors = [str(error)]
         else:
+            if channel == "kiosk":
+                sites.mark_kiosk_used(session, kiosk=g.kiosk, now=utcnow())
             session.commit()
             # The follow-up question carries its own one-time key, held in the
             # session: it never holds the answer just given.
             browser_session["experience_key"] = new_idempotency_key()
+            if channel == "kiosk":
+                _kiosk_step_shown()
             return redirect(url_for(next_step, **_code_arg(channel, site)))
     if not form.idempotency_key.data:
         form.idempotency_key.data = new_idempotency_key()
     form.easy_read.data = "1" if easy_read else ""
+    # The first question waits for the next patient as long as need be; it starts
+    # again by itself only when it shows something of the last one's visit.
+    timing = (_kiosk_timing() if channel == "kiosk" and (easy_read or restarted or form.errors)
+              else {})
     return render_template(
         "activation/patient_rate.html", form=form, site=site, channel=channel,
         easy_read=easy_read, item=instrument(ratings.ACTIVATION).item("activation"),
+        restarted=restarted, **timing,
     ), 400 if form.errors else 200
 
 
@@ -229,6 +280,13 @@ def _experience(*, channel: str, site: Site, thanks: str, start: str,
                 **url_args: str) -> ResponseReturnValue:
     key = browser_session.get("experience_key")
     if key is None:  # reached by Back or bookmark: nothing to answer here
+        return redirect(url_for(start, **url_args))
+    kiosk = channel == "kiosk"
+    if kiosk and request.method == "POST" and _kiosk_step_expired():
+        # Left too long: this tap is someone else's, and the question was the last
+        # patient's. Store nothing; the next patient starts at the first question.
+        browser_session.pop("experience_key", None)
+        browser_session[KIOSK_RESTARTED] = True
         return redirect(url_for(start, **url_args))
     item = instrument(ratings.EXPERIENCE).item("experience")
     form = ExperienceForm()
@@ -244,8 +302,11 @@ def _experience(*, channel: str, site: Site, thanks: str, start: str,
         session.commit()
         browser_session.pop("experience_key", None)
         return redirect(url_for(thanks, **url_args))
+    if kiosk:
+        _kiosk_step_shown()
     return render_template("activation/patient_experience.html", form=form, item=item,
-                           site=site, kiosk=channel == "kiosk"), 400 if form.errors else 200
+                           site=site, kiosk=kiosk, **(_kiosk_timing() if kiosk else {}),
+                           ), 400 if form.errors else 200
 
 
 def _code_arg(channel: str, site: Site) -> dict[str, str]:

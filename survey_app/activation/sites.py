@@ -8,12 +8,17 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from survey_app.core.clock import local_date
 from survey_app.core.tokens import hash_secret
 from survey_app.models import SITE_KINDS, Kiosk, Neighbourhood, Site
 
 
 class SiteError(ValueError):
-    """A user-facing problem with a site or kiosk request."""
+    """A user-facing problem with a site or kiosk request (``field``: the form field at fault)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +62,31 @@ def create_site(session: Session, *, neighbourhood: Neighbourhood, code: str, na
     return site
 
 
+def _same_name(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
 def enrol_kiosk(session: Session, *, site: Site, name: str, ask_experience: bool,
                 now: datetime) -> tuple[Kiosk, str]:
-    """Enrol a tablet; returns the kiosk and its secret (for the device cookie only)."""
+    """Enrol a tablet; returns the kiosk and its secret (for the device cookie only).
+
+    Its name must be unique (ignoring case and spacing) among the INT's active
+    kiosks, so the list at /admin/kiosks says which tablet is which.
+    """
+    name = " ".join(name.split())
+    if not name:
+        raise SiteError("Enter a name for this tablet, for example Reception tablet 1",
+                        field="name")
+    active_names = session.exec(
+        select(Kiosk.name).join(Site, col(Site.id) == col(Kiosk.site_id))
+        .where(Site.neighbourhood_id == site.neighbourhood_id, col(Kiosk.revoked_at).is_(None))
+    ).all()
+    if _same_name(name) in {_same_name(other) for other in active_names}:
+        raise SiteError(f"This INT already has an active kiosk called '{name}': give this "
+                        "tablet another name, or revoke the old one at Kiosks first",
+                        field="name")
     secret = secrets.token_urlsafe(32)
-    kiosk = Kiosk(site_id=site.id or 0, name=name.strip() or "Waiting-room tablet",
+    kiosk = Kiosk(site_id=site.id or 0, name=name,
                   secret_hash=hash_secret(secret), ask_experience=ask_experience,
                   enrolled_at=now)
     session.add(kiosk)
@@ -76,6 +101,14 @@ def active_kiosk(session: Session, *, secret: str) -> tuple[Kiosk, Site] | None:
         .where(Kiosk.secret_hash == hash_secret(secret), col(Kiosk.revoked_at).is_(None))
     ).first()
     return (row[0], row[1]) if row else None
+
+
+def mark_kiosk_used(session: Session, *, kiosk: Kiosk, now: datetime) -> None:
+    """Note the day a kiosk stored a rating (shown at /admin/kiosks)."""
+    today = local_date(now)
+    if kiosk.last_used_on != today:
+        kiosk.last_used_on = today
+        session.add(kiosk)
 
 
 def revoke_kiosk(session: Session, *, kiosk_id: int, now: datetime) -> Kiosk:

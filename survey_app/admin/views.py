@@ -18,7 +18,7 @@ from survey_app.accounts.access import role_required
 from survey_app.activation import sites
 from survey_app.admin.forms import EditUserForm, IntSettingsForm, NewUserForm, ResetPasswordForm
 from survey_app.core import audit
-from survey_app.core.clock import utcnow
+from survey_app.core.clock import local_date, utcnow
 from survey_app.core.db import get_session
 from survey_app.models import User
 from survey_app.pulse import teams
@@ -126,7 +126,8 @@ def reset_password(user_id: int) -> ResponseReturnValue:
 @bp.get("/kiosks")
 @role_required("admin")
 def kiosks() -> ResponseReturnValue:
-    return render_template("admin/kiosks.html", kiosks=sites.list_kiosks(get_session()))
+    return render_template("admin/kiosks.html", kiosks=sites.list_kiosks(get_session()),
+                           local_date=local_date)
 
 
 @bp.post("/kiosks/<int(max=2147483647):kiosk_id>/revoke")

@@ -30,6 +30,14 @@ def _env_int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _kiosk_timeout(environ: Mapping[str, str]) -> int:
+    seconds = _env_int(environ, "PULSE_KIOSK_TIMEOUT_SECONDS", 60)
+    if seconds < 30:
+        raise ConfigError("PULSE_KIOSK_TIMEOUT_SECONDS must be at least 30 (the kiosk warns "
+                          f"20 seconds before it starts again), got {seconds}")
+    return seconds
+
+
 def load_settings(instance_path: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     env = environ.get("PULSE_ENV", "development")
@@ -68,6 +76,9 @@ def load_settings(instance_path: str, environ: Mapping[str, str] = os.environ) -
         "PULSE_LOGIN_ACCOUNT_LIMIT": environ.get("PULSE_LOGIN_ACCOUNT_LIMIT",
                                                  "5 per minute;20 per hour"),
         "PULSE_QR_LIMIT": environ.get("PULSE_QR_LIMIT", "30 per minute;300 per hour"),
+        # A kiosk step left this long without a tap starts again for the next patient
+        # (with a 20-second warning first, so at least 30).
+        "PULSE_KIOSK_TIMEOUT_SECONDS": _kiosk_timeout(environ),
         # Staff results pages (no sign-in) per client address.
         "PULSE_RESULTS_LIMIT": environ.get("PULSE_RESULTS_LIMIT", "60 per minute;600 per hour"),
         # The read-only API: calls per token, and failed token checks per client.

@@ -68,6 +68,8 @@ class Kiosk(SQLModel, table=True):
     ask_experience: bool = True
     enrolled_at: datetime = Field(sa_column=utc_column(nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # The day (in England) it last stored a rating: a date, never a time, like the ratings.
+    last_used_on: date | None = None
 
 
 class ActivationRating(SQLModel, table=True):

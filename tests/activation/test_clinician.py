@@ -78,9 +78,9 @@ def test_an_nhs_number_becomes_a_stable_pseudonym(recorder, session, hidden_fiel
 
 
 @pytest.mark.parametrize("bad, message", [
-    ("9434765918", "not valid"),
-    ("943476591", "10 digits long"),
-    ("94347A5919", "only numbers"),
+    ("9434765918", "This is not a valid NHS number: check the last digit"),
+    ("943476591", "An NHS number has 10 digits"),
+    ("94347A5919", "An NHS number has 10 digits"),
     ("0000000000", "not a real NHS number"),
 ])
 def test_bad_nhs_numbers_are_refused_clearly_and_nothing_stored(recorder, session,
@@ -90,7 +90,8 @@ def test_bad_nhs_numbers_are_refused_clearly_and_nothing_stored(recorder, sessio
     assert result.status_code == 400
     html = result.data.decode()
     assert message in html and 'class="nhsuk-error-summary"' in html
-    assert bad not in html  # the number is not echoed back
+    # The typo is shown back so it can be fixed, on this no-store page only.
+    assert f'value="{bad}"' in html and result.headers["Cache-Control"] == "no-store"
     assert _ratings(session) == []
 
 

@@ -56,7 +56,7 @@ def test_a_kiosk_records_the_rating_then_the_fft_then_resets(kiosk, session, hid
     thanks = kiosk.get("/kiosk/thanks")
     html = thanks.data.decode()
     assert 'data-kiosk-reset="/kiosk" data-seconds="6"' in html and "js/kiosk.js" in html
-    assert "Next patient" in html and 'http-equiv="refresh"' not in html
+    assert "New patient" in html and 'http-equiv="refresh"' not in html
     assert thanks.headers["Cache-Control"] == "no-store"
     # Back to the follow-up question: its one-time key is spent, so it starts over.
     assert kiosk.get("/kiosk/experience").headers["Location"] == "/kiosk"

@@ -138,10 +138,14 @@ def test_a_recorder_with_two_sites_and_the_follow_up_fields_still_fits(
     page = new_page(*PHONE)
     _sign_in(page, live_server, "recorder@example.test")
     page.wait_for_url("**/activation/record")
-    site = page.get_by_label("Site")
+    # Two sites: nothing is guessed; the recorder chooses, then sees it above the answers.
+    site = page.locator("select[name=site]")
     assert site.is_visible()
     _assert_fits(page, *PHONE)
     assert _small_targets(page) == []
+    site.select_option("RMP")
+    page.get_by_role("button", name="Use this site").click()
+    page.get_by_role("link", name="Change your site").wait_for()
 
     # The follow-up fields are a tap away; opened, they are still big enough to tap.
     page.get_by_text("Follow-up and carer").click()
@@ -155,8 +159,9 @@ def test_a_recorder_with_two_sites_and_the_follow_up_fields_still_fits(
     page.get_by_role("button", name="2 Okay", exact=True).click()
     summary = page.locator(".nhsuk-error-summary")
     summary.wait_for()
-    assert "NHS number" in summary.inner_text()
-    assert "123" not in page.locator("#nhs_number").input_value()
+    assert "An NHS number has 10 digits" in summary.inner_text()
+    # The typo stays in the box, so it can be seen and fixed.
+    assert page.locator("#nhs_number").input_value() == "123"
     summary.get_by_role("link").first.click()
     assert page.evaluate("document.activeElement.id") == "nhs_number"
     assert _ratings(session) == []
@@ -165,7 +170,12 @@ def test_a_recorder_with_two_sites_and_the_follow_up_fields_still_fits(
     _assert_axe_clean(page, axe_violations)
 
     # The worst common case: two sites, a carer answered, a low rating and its prompt.
-    site.select_option("HUB")
+    nhs_number.fill("")
+    page.get_by_role("link", name="Change your site").click()
+    page.locator("select[name=site]").select_option("HUB")
+    page.get_by_role("button", name="Use this site").click()
+    page.get_by_role("link", name="Change your site").wait_for()
+    page.get_by_text("Follow-up and carer").click()
     page.get_by_label("A carer answered").check()
     page.get_by_role("button", name="2 Okay", exact=True).click()
     page.get_by_role("status").wait_for()
@@ -175,7 +185,7 @@ def test_a_recorder_with_two_sites_and_the_follow_up_fields_still_fits(
     [rating] = _ratings(session)
     assert (rating.rating, rating.channel, rating.proxy, rating.patient_pseudonym) == (
         2, "clinician", True, None)
-    assert page.get_by_label("Site").input_value() == "HUB"
+    assert page.locator(".pulse-fields__fixed").inner_text() == "Site HUB"
 
 
 # --- the waiting-room kiosk ----------------------------------------------------------
@@ -186,6 +196,7 @@ def _enrol(page: Any, live_server: str, *, ask_experience: bool) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
     page.goto(live_server + "/kiosk/enrol")
     page.get_by_label("Site").select_option("RMP")
+    page.get_by_label("Name for this tablet").fill("Reception tablet")
     page.get_by_label("Also ask").set_checked(ask_experience)
     page.get_by_role("button", name="Enrol and start").click()
     page.wait_for_url(live_server + "/kiosk")
@@ -267,7 +278,7 @@ def test_kiosk_pages_reset_without_a_timed_meta_refresh(live_server, new_page, m
     page.wait_for_url("**/kiosk/thanks")
     timed += [v for v in axe_violations(page) if v["id"] == TIMED_REFRESH]
     assert timed == []
-    # A tap anywhere but "Next patient" stops the reset (WCAG 2.2.1).
+    # A tap anywhere but "New patient" stops the reset (WCAG 2.2.1).
     page.locator(".nhsuk-panel").click()
     page.wait_for_timeout(7500)
     assert page.url.endswith("/kiosk/thanks")
@@ -288,7 +299,7 @@ def test_the_kiosk_without_javascript_has_a_next_patient_button(
     _enrol(page, live_server, ask_experience=False)
     page.get_by_role("button", name="1 Not very", exact=True).click()
     page.wait_for_url("**/kiosk/thanks")  # no follow-up question for this tablet
-    page.get_by_role("link", name="Next patient").click()
+    page.get_by_role("link", name="New patient").click()
     page.wait_for_url(live_server + "/kiosk")
     assert page.get_by_role("button", name="4 Excellent", exact=True).is_visible()
     [rating] = _ratings(session)
