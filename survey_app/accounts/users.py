@@ -144,6 +144,11 @@ def update_user(session: Session, *, user: User, role: str, active: bool,
                site_codes=site_codes)
 
 
+def account_id(session: Session, *, email: str) -> int | None:
+    """The id of the account with this email, if there is one (for the audit log)."""
+    return session.exec(select(User.id).where(User.email == normalise_email(email))).first()
+
+
 def authenticate(session: Session, *, email: str, password: str) -> User | None:
     """The active user with these credentials, or None (same cost either way)."""
     user = session.exec(select(User).where(User.email == normalise_email(email))).first()

@@ -17,6 +17,7 @@ from flask import (
     session as browser_session,
 )
 from flask.typing import ResponseReturnValue
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -67,10 +68,22 @@ def login() -> ResponseReturnValue:
             session.commit()
             home = url_for(HOME_BY_ROLE[user.role])
             return redirect(_safe_next(request.args.get("next")) or home)
-        session.commit()  # keeps a password rehash, if any
+        # Recorded against the account tried, if it exists; what was typed is not kept
+        # (a password typed into the email box must not reach the log).
+        audit.record(session, user_id=users.account_id(session, email=form.email.data),
+                     action="auth.login_failed", now=utcnow())
+        session.commit()  # with a password rehash, if any
         form.password.errors = ["The email address or password is not right"]
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _locked_out(error: RateLimitExceeded) -> ResponseReturnValue:
+    """Too many failed sign-ins: say when to try again and what to do, not a dead end."""
+    seconds = error.limit.limit.get_expiry()
+    wait = "a minute" if seconds <= 60 else f"{round(seconds / 60)} minutes"
+    return render_template("auth/login.html", form=LoginForm(), locked_out=wait), 429
 
 
 @bp.post("/logout")

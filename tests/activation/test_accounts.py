@@ -316,3 +316,26 @@ def test_a_leads_home_links_only_to_pages_a_lead_may_open(client, people, login)
     html = client.get("/home").data.decode()
     assert "/activation/record" not in html
     assert client.get("/activation/posters").status_code == 200
+
+
+def test_a_locked_out_sign_in_says_when_to_try_again_and_what_to_do(client, people, login):
+    for _ in range(5):
+        assert login(client, "admin@example.test", password="guess " * 3).status_code == 400
+    locked = login(client, "admin@example.test", password="guess " * 3)
+    assert locked.status_code == 429
+    page = locked.get_data(as_text=True)
+    # Not a dead end: when to try again (the per-account limit is 5 a minute), what to do
+    # about a forgotten password, and the form to try with.
+    assert "signing in is paused: try again in a minute" in page
+    assert "Forgotten your password? Ask your INT's Pulse admin to reset it." in page
+    assert 'name="password"' in page
+
+
+def test_failed_sign_ins_are_audited_without_what_was_typed(client, people, login, session):
+    login(client, "admin@example.test", password="wrong password here")
+    login(client, "nobody@example.test", password="secret typed in the wrong box")
+    events = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "auth.login_failed").order_by(AuditEvent.id)).all()
+    admin = session.exec(select(User).where(User.email == "admin@example.test")).one()
+    assert [e.user_id for e in events] == [admin.id, None]
+    assert all(e.target is None and e.detail is None for e in events)
