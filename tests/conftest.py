@@ -285,6 +285,38 @@ def make_user(session: Session) -> Callable[..., User]:
 
 
 @pytest.fixture
+def kiosk(client: FlaskClient, make_site: Callable[..., Site], make_user: Callable[..., User],
+          hidden_fields: Callable[[bytes], dict[str, str]], login: Callable[..., Any]
+          ) -> FlaskClient:
+    """A test client enrolled as site RMP's kiosk, asking the FFT too (the admin who
+    enrolled it is then signed out): the tablet as a patient meets it."""
+    make_site("RMP")
+    make_user("admin")
+    login(client, "admin@example.test")
+    fields = hidden_fields(client.get("/kiosk/enrol").data)
+    result = client.post("/kiosk/enrol", data={**fields, "site": "RMP", "name": "Tablet 1",
+                                               "ask_experience": "y"})
+    assert result.status_code == 302 and result.headers["Location"] == "/kiosk"
+    assert "pulse_kiosk" in result.headers.get("Set-Cookie", "")
+    assert "Max-Age=34560000" in result.headers["Set-Cookie"]  # 400 days
+    return client
+
+
+def reachable_redis(url: str) -> Any:
+    """A Redis client for ``url``; skips the test if Redis is down (fails it under CI)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as error:
+        if IN_CI:
+            pytest.fail(f"Redis unreachable under CI: {error}")
+        pytest.skip(f"Redis unreachable: {error}")
+    return client
+
+
+@pytest.fixture
 def login(hidden_fields: Callable[[bytes], dict[str, str]]) -> Callable[..., Any]:
     """Sign a test client in through the real login form; returns the response."""
 

@@ -168,7 +168,7 @@ def roster_import(file: Any, int_slug: str) -> None:
     try:
         click.echo(f"Importing {len(parsed.rows)} rows...", err=True)
         report = roster_import_service.import_roster(session, neighbourhood=neighbourhood,
-                                                     parsed=parsed)
+                                                     parsed=parsed, progress=_written)
     except roster_import_service.RosterError as error:
         for problem in error.errors[:50]:
             click.echo(f"  row {problem.row}, {problem.column}: {problem.message}", err=True)
@@ -179,6 +179,12 @@ def roster_import(file: Any, int_slug: str) -> None:
                  detail={"created": report.created, "updated": report.updated})
     session.commit()
     click.echo(report.summary())
+
+
+def _written(done: int, total: int) -> None:
+    # Called after each batch; the total grows once team moves are known, so a line per
+    # batch says more than a bar that would jump back.
+    click.echo(f"  {done:,} of {total:,} changes written", err=True)
 
 
 def init_app(app: Flask) -> None:

@@ -242,17 +242,9 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 @pytest.fixture
 def redis_limits():
     """Rate limits kept in Redis (db 15, emptied after), as several workers would share them."""
-    import redis
+    from tests.conftest import reachable_redis
 
-    from tests.conftest import IN_CI
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as error:
-        if IN_CI:
-            pytest.fail(f"Redis unreachable under CI: {error}")
-        pytest.skip(f"Redis unreachable: {error}")
+    client = reachable_redis(REDIS_URL)
     client.flushdb()
     yield client
     client.flushdb()

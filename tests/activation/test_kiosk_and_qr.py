@@ -17,20 +17,6 @@ def _ratings(session, model=ActivationRating):
     return session.exec(select(model)).all()
 
 
-@pytest.fixture
-def kiosk(client, make_site, make_user, login, hidden_fields):
-    """A test client enrolled as a kiosk for site RMP (the admin is then signed out)."""
-    make_site("RMP")
-    make_user("admin")
-    login(client, "admin@example.test")
-    fields = hidden_fields(client.get("/kiosk/enrol").data)
-    result = client.post("/kiosk/enrol", data={**fields, "site": "RMP", "name": "Tablet 1",
-                                               "ask_experience": "y"})
-    assert result.status_code == 302 and result.headers["Location"] == "/kiosk"
-    assert "pulse_kiosk" in result.headers.get("Set-Cookie", "")
-    assert "Max-Age=34560000" in result.headers["Set-Cookie"]  # 400 days
-    return client
-
 
 def _rate(client, path, hidden_fields, rating="3"):
     page = client.get(path)

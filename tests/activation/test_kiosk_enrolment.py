@@ -116,17 +116,6 @@ def test_the_kiosks_page_shows_site_name_enrolled_and_last_used_dates(
 # --- a kiosk step left too long starts again (server-side, without JavaScript) --------
 
 
-@pytest.fixture
-def kiosk(client, make_site, make_user, login, hidden_fields):
-    make_site("RMP")
-    make_user("admin")
-    login(client, "admin@example.test")
-    fields = hidden_fields(client.get("/kiosk/enrol").data)
-    result = client.post("/kiosk/enrol", data={**fields, "site": "RMP", "name": "Tablet 1",
-                                               "ask_experience": "y"})
-    assert result.status_code == 302
-    return client
-
 
 def _at(moment):
     return mock.patch("survey_app.activation.patient_views.utcnow", return_value=moment)

@@ -53,18 +53,6 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) else value
 
 
-@pytest.fixture
-def kiosk_client(client, make_site, make_user, login, hidden_fields):
-    """A test client enrolled as site RMP's kiosk, as tests/activation does it."""
-    make_site("RMP")
-    make_user("admin")
-    login(client, "admin@example.test")
-    fields = hidden_fields(client.get("/kiosk/enrol").data)
-    enrolled = client.post("/kiosk/enrol", data={**fields, "site": "RMP", "name": "Tablet",
-                                                 "ask_experience": "y"})
-    assert enrolled.status_code == 302
-    return client
-
 
 def _fuzz_rating_page(client, session, hidden_fields, path: str, examples: int,
                       before_each=lambda: None) -> None:
@@ -129,8 +117,8 @@ def _fuzz_rating_page(client, session, hidden_fields, path: str, examples: int,
     assert tally[True] >= 10 and tally[False] >= 30, tally
 
 
-def test_the_kiosk_rating_stores_only_valid_ratings(app, kiosk_client, session, hidden_fields):
-    _fuzz_rating_page(kiosk_client, session, hidden_fields, "/kiosk", examples=120)
+def test_the_kiosk_rating_stores_only_valid_ratings(app, kiosk, session, hidden_fields):
+    _fuzz_rating_page(kiosk, session, hidden_fields, "/kiosk", examples=120)
 
 
 def test_the_qr_rating_stores_only_valid_ratings(app, client, session, make_site,
@@ -142,7 +130,7 @@ def test_the_qr_rating_stores_only_valid_ratings(app, client, session, make_site
 
 
 @pytest.mark.parametrize("path", ["/kiosk/experience", "/q/RMP/experience"])
-def test_the_fft_question_stores_only_valid_answers(app, kiosk_client, session,
+def test_the_fft_question_stores_only_valid_answers(app, kiosk, session,
                                                    hidden_fields, path):
     with app.app_context():
         values = list(instrument(ratings.EXPERIENCE).item("experience").values)
@@ -151,9 +139,9 @@ def test_the_fft_question_stores_only_valid_answers(app, kiosk_client, session,
     @fuzz_settings(max_examples=60)
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
-        with kiosk_client.session_transaction() as browser:
+        with kiosk.session_transaction() as browser:
             browser["experience_key"] = uuid.uuid4().hex  # as after a rating
-        page = kiosk_client.get(path)
+        page = kiosk.get(path)
         assert page.status_code == 200, page.data[:300]
         real = hidden_fields(page.data)
         drawn = {
@@ -174,7 +162,7 @@ def test_the_fft_question_stores_only_valid_answers(app, kiosk_client, session,
                  and _first(fields.get("answer")) in values
                  and not any(has_nul(_first(value)) for value in fields.values()))
         before = count_answers(session)
-        response = post_fields(kiosk_client, path, fields, encoding)
+        response = post_fields(kiosk, path, fields, encoding)
         assert_not_a_server_error(response, f"POST {path} {fields!r:.500}")
         after = count_answers(session)
         tally[valid] += 1
@@ -194,16 +182,16 @@ def test_the_fft_question_stores_only_valid_answers(app, kiosk_client, session,
 
 @pytest.mark.parametrize("path", ["/kiosk", "/kiosk/experience", "/q/RMP",
                                   "/q/RMP/experience"])
-def test_raw_bodies_to_patient_pages_never_fail_or_store(app, kiosk_client, session, path):
-    kiosk_client.get(path)
+def test_raw_bodies_to_patient_pages_never_fail_or_store(app, kiosk, session, path):
+    kiosk.get(path)
 
     @fuzz_settings(max_examples=25)
     @given(raw=RAW_BODY)
     def run(raw: Any) -> None:
-        with kiosk_client.session_transaction() as browser:
+        with kiosk.session_transaction() as browser:
             browser["experience_key"] = "k" * 32
         before = count_answers(session)
-        response = post_raw(kiosk_client, path, raw)
+        response = post_raw(kiosk, path, raw)
         assert_not_a_server_error(response, f"POST {path} raw {raw!r:.300}")
         assert count_answers(session) == before
         assert response.status_code in (400, 413, 415), response.status_code

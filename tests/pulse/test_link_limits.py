@@ -115,17 +115,9 @@ REDIS_PREFIX = f"link-limits-{uuid.uuid4().hex}"
 @pytest.fixture
 def redis_limits():
     """Limits in Redis, as several workers share them; only this test's keys are removed."""
-    import redis
+    from tests.conftest import reachable_redis
 
-    from tests.conftest import IN_CI
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as error:
-        if IN_CI:
-            pytest.fail(f"Redis unreachable under CI: {error}")
-        pytest.skip(f"Redis unreachable: {error}")
+    client = reachable_redis(REDIS_URL)
     yield client
     for key in client.scan_iter(f"*{REDIS_PREFIX}*"):
         client.delete(key)

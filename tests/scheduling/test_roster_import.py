@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,7 @@ def test_the_cli_imports_with_progress_and_reports_problems(runner, session, nei
     result = runner.invoke(args=["roster", "import", str(SAMPLE), "--int", "test-int"])
     assert result.exit_code == 0, result.output
     assert "added" in result.output and "Checking rows" in result.output
+    assert re.search(r"[\d,]+ of [\d,]+ changes written", result.output)
     again = runner.invoke(args=["roster", "import", str(SAMPLE), "--int", "test-int"])
     assert "0 added, 0 updated" in again.output
     broken = tmp_path / "broken.csv"
