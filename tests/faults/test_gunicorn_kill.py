@@ -161,6 +161,11 @@ def request(port: int, method: str, path: str, body: dict[str, str] | None = Non
         connection.close()
 
 
+# A worker killed mid-request: refused, reset, or a reply cut off part way
+# (IncompleteRead), all mean the reply was lost, whatever the server committed.
+LOST_REPLY = (OSError, http.client.HTTPException)
+
+
 @dataclass
 class Person:
     index: int
@@ -183,7 +188,7 @@ def answer(port: int, person: Person, hidden_fields: Callable[[bytes], dict[str,
     """Open the link, read the page, send a full answer; record what happened."""
     try:
         page = request(port, "GET", person.path)
-    except OSError as error:
+    except LOST_REPLY as error:
         person.outcomes.append(f"GET {type(error).__name__}")
         return
     if page.status != 200:
@@ -199,7 +204,7 @@ def answer(port: int, person: Person, hidden_fields: Callable[[bytes], dict[str,
     person.posted = True
     try:
         sent = request(port, "POST", person.path, body=form, cookie=cookie)
-    except OSError as error:
+    except LOST_REPLY as error:
         person.outcomes.append(f"POST {type(error).__name__}")
         return
     person.outcomes.append(f"POST {sent.status}")
