@@ -44,7 +44,13 @@ upgrade: install
 
 ## make run: migrate the SQLite database, load the demo INT if empty, print links, then
 ## serve the web app and run the scheduler beside it (Ctrl-C stops both).
+# The address it serves is kept in instance/pulse.env, so that `flask demo links` or
+# `flask wave codes` run from another shell print links to this server, not port 5000's.
+RUN_BASE_URL = $(or $(PULSE_BASE_URL),http://127.0.0.1:$(PULSE_PORT))
 run: install pdf-libs
+	@$(PY) -c 'import sys; from survey_app.core.config import remember_setting; \
+		remember_setting(*sys.argv[1:])' instance PULSE_BASE_URL '$(RUN_BASE_URL)'
+	@echo "Links from CLI commands in any shell use $(RUN_BASE_URL) (kept in instance/pulse.env)"
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	@echo "Serving Pulse on http://127.0.0.1:$(PULSE_PORT) with the scheduler (Ctrl-C to stop)"

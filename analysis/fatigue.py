@@ -502,7 +502,7 @@ def assess_fatigue(
     if n_waves < min_waves:
         return FatigueAssessment(
             level="none",
-            reasons=(f"Too few waves to judge: {n_waves} with answers, {min_waves} needed.",),
+            reasons=(f"Too few pulses to judge: {n_waves} with answers, {min_waves} needed.",),
             n_waves=n_waves,
             trends=(),
             alpha_per_indicator=level_alpha,
@@ -522,12 +522,12 @@ def assess_fatigue(
     if below:
         reasons.append(
             f"The latest response rate ({response.rates[-1]:.0%}) is below the lowest "
-            f"expected from the earlier waves ({max(0.0, limit):.0%})."
+            f"expected from the earlier pulses ({max(0.0, limit):.0%})."
         )
     if not reasons:
         tested = ", ".join(_PLAIN[t.name] for t in trends)
         reasons.append(
-            f"No sign of survey fatigue over {n_waves} waves: no worsening trend in {tested}."
+            f"No sign of survey fatigue over {n_waves} pulses: no worsening trend in {tested}."
         )
     return FatigueAssessment(
         level=LEVELS[int(code)],
@@ -547,7 +547,7 @@ def _p_text(p: float) -> str:
 
 def _reason(t: IndicatorTrend, material_drop: float) -> str:
     """One sentence on a worsening indicator, for the lead."""
-    span = f"over {t.n_waves} waves (trend {_p_text(t.p_value)})"
+    span = f"over {t.n_waves} pulses (trend {_p_text(t.p_value)})"
     if t.name == "response_rate":
         text = f"Response rate fell from {t.start:.0%} to {t.end:.0%} {span}."
         if t.start - t.end < material_drop:

@@ -1,7 +1,7 @@
 """The baseline for bench/load.py: a bare Flask app, no extensions, no database.
 
 ``GET /page`` answers a constant 2 KB HTML page and ``POST /redirect`` a constant
-302, the shapes of a pulse page and its acknowledged answer. Served by the same
+303, the shapes of a pulse page and its acknowledged answer. Served by the same
 Gunicorn settings as the app: ``gunicorn --pythonpath bench bare_app:app``.
 """
 
@@ -23,4 +23,4 @@ def page() -> Response:
 
 @app.post("/redirect")
 def moved() -> ResponseReturnValue:
-    return redirect("/page", code=302)
+    return redirect("/page", code=303)

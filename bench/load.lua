@@ -6,7 +6,7 @@
 -- setup() gives each thread its own slice of the links file; for each link the
 -- thread GETs /p/<token>, reads the CSRF token, the signed item list ("shown"),
 -- the radio items and the session cookie, then POSTs a full answer (a random
--- valid choice for every radio item) and counts a 302 to the thank-you page as
+-- valid choice for every radio item) and counts a 303 to the thank-you page as
 -- acknowledged. Every link is used once. When its slice is done the thread
 -- writes its figures to $PULSE_LOAD_OUT/thread-<id>.txt, prints "PULSE_DONE <id>"
 -- and stops; load.py interrupts wrk once every thread has said so.
@@ -203,7 +203,7 @@ function response(status, hdrs, body)
     lat.post[#lat.post + 1] = t - sent_at
     count("post " .. status)
     local location = hdrs["Location"] or ""
-    if status == 302 and location:find("/thank-you/", 1, true) then
+    if status == 303 and location:find("/thank-you/", 1, true) then
       acked[#acked + 1] = links[cursor]
       lat.submission[#lat.submission + 1] = t - pair_start
       answers_acked = answers_acked + form.items

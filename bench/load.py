@@ -9,7 +9,7 @@ pseudonym key, Redis db 13 for the limits, no SMTP or Notify; 2 workers per
 core, 4 threads each, as in the deployment notes) and drives it with wrk
 (``bench/load.lua``): at 50 and then 200 connections, each connection takes the
 next unused link, GETs the pulse page, reads its CSRF token, signed item list,
-radio items and session cookie, and POSTs a full answer; a 302 to the thank-you
+radio items and session cookie, and POSTs a full answer; a 303 to the thank-you
 page is an acknowledged submission. 2,500 links per concurrency, each used once.
 
 Beside it, in the same run and with the same Gunicorn settings, wrk drives

@@ -44,9 +44,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """This process's database: a SQLite file of its own, or, under pytest-xdist on
     PostgreSQL, a database per worker beside the one named (``test`` -> ``test_gw0``)."""
+    # xdist names its workers here; without xdist (-p no:xdist) there is no worker_id
+    # fixture, and one process needs no database of its own.
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "master")
     url = os.environ.get("PULSE_TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'pulse-test.sqlite3'}"

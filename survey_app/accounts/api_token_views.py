@@ -13,7 +13,8 @@ from survey_app.accounts import api_tokens
 from survey_app.accounts.access import role_required
 from survey_app.accounts.api_token_forms import CreateTokenForm, RevokeTokenForm
 from survey_app.core import audit
-from survey_app.core.clock import LONDON, as_utc, utcnow
+from survey_app.core.clock import utcnow
+from survey_app.core.dates import date_time
 from survey_app.core.db import get_session
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
@@ -31,7 +32,7 @@ class TokenRow:
 def _when(moment: datetime | None) -> str:
     if moment is None:
         return "Never"
-    return f"{as_utc(moment).astimezone(LONDON):%-d %b %Y, %H:%M}"
+    return date_time(moment)
 
 
 def _page(form: CreateTokenForm, status: int = 200) -> ResponseReturnValue:

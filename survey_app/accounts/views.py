@@ -19,6 +19,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlmodel import col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey_app.accounts import users
@@ -28,6 +29,7 @@ from survey_app.core import audit
 from survey_app.core.clock import utcnow
 from survey_app.core.db import get_session
 from survey_app.core.extensions import limiter
+from survey_app.models import Neighbourhood
 
 bp = Blueprint("auth", __name__)
 
@@ -126,4 +128,8 @@ def change_password() -> ResponseReturnValue:
 @bp.get("/home")
 @login_required
 def home() -> ResponseReturnValue:
-    return render_template("auth/home.html")
+    """Every page the signed-in user's role may open, admin pages included."""
+    # An admin's INT settings are a page per INT, so the home lists each one.
+    neighbourhoods = (get_session().exec(select(Neighbourhood).order_by(col(Neighbourhood.name)))
+                      .all() if current_user.role == "admin" else [])
+    return render_template("auth/home.html", neighbourhoods=neighbourhoods)

@@ -152,7 +152,8 @@ def kiosk_experience() -> ResponseReturnValue:
 @kiosk_required
 @private_page
 def kiosk_thanks() -> ResponseReturnValue:
-    return render_template("activation/thanks.html", kiosk=True, seconds=THANKS_SECONDS,
+    return render_template("activation/thanks.html", kiosk=True, site=g.site,
+                           seconds=THANKS_SECONDS,
                            again=url_for("patient.kiosk"), **_kiosk_timing())
 
 
@@ -227,8 +228,7 @@ def qr_experience(code: str) -> ResponseReturnValue:
 @bp.get("/q/<code>/thanks")
 @private_page
 def qr_thanks(code: str) -> ResponseReturnValue:
-    _qr_site(code)
-    return render_template("activation/thanks.html", kiosk=False)
+    return render_template("activation/thanks.html", kiosk=False, site=_qr_site(code))
 
 
 # --- shared steps --------------------------------------------------------------

@@ -212,5 +212,5 @@ def poster(code: str) -> ResponseReturnValue:
     # white. Typed by hand, "https://" is only in the way; a phone's browser adds it.
     return render_template("activation/poster.html", site=site, url=url, qr_svg=qr_svg,
                            typed_url=url.removeprefix("https://"),
-                           neighbourhood=get_session().get(Neighbourhood, site.neighbourhood_id),
+                           page_int=get_session().get(Neighbourhood, site.neighbourhood_id),
                            question=activation.item("activation"), privacy=activation.privacy)

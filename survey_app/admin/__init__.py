@@ -9,6 +9,9 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    from survey_app.admin import views
+    from survey_app.admin import (
+        audit_views,  # noqa: F401  (adds /admin/audit to views.bp)
+        views,
+    )
 
     app.register_blueprint(views.bp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
@@ -14,9 +15,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from survey_app.models import ROLES
+from survey_app.pulse.branding import MAX_UPLOAD_BYTES, Logo, LogoError, prepare_logo
 
 
 class UserScopeForm(FlaskForm):
@@ -67,6 +76,45 @@ class IntSettingsForm(FlaskForm):
         validators=[InputRequired("Enter at least one stage, e.g. Plan, Do, Study, Act"),
                     Length(max=200, message="Keep the stages to 200 characters or fewer")],
     )
+
+    display_name = StringField(
+        "Name shown to staff and patients",
+        validators=[Optional(),
+                    Length(max=200, message="Keep the name to 200 characters or fewer")],
+    )
+    contact_text = TextAreaField(
+        "How to contact the INT",
+        validators=[Optional(), Length(max=300, message="Keep it to 300 characters or fewer")],
+    )
+    contact_email = EmailField(
+        "Contact email address",
+        validators=[Optional(),
+                    Length(max=254, message="An email address has at most 254 characters"),
+                    Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                           message="Enter an email address like team@example.nhs.uk")],
+    )
+    contact_phone = StringField(
+        "Contact phone number",
+        validators=[Optional(),
+                    Length(max=32, message="Keep the phone number to 32 characters or fewer"),
+                    Regexp(r"^\+?[0-9][0-9 ()-]{4,}$",
+                           message="Enter a phone number in digits, like 0113 496 0000")],
+    )
+    logo = FileField("Logo (optional)")
+    remove_logo = BooleanField("Remove the logo")
+
+    # Set by validate_logo: the upload, checked and re-encoded, ready to store.
+    prepared_logo: Logo | None = None
+
+    def validate_logo(self, field: FileField) -> None:
+        if field.data is None:
+            return
+        if self.remove_logo.data:
+            raise ValidationError("Choose a new logo or tick Remove the logo, not both")
+        try:
+            self.prepared_logo = prepare_logo(field.data.stream.read(MAX_UPLOAD_BYTES + 1))
+        except LogoError as error:
+            raise ValidationError(str(error)) from error
 
     def validate_action_stages(self, field: StringField) -> None:
         stages = [s.strip() for s in (field.data or "").split(",")]

@@ -20,7 +20,7 @@ from analysis.activation import PairedActivationChange
 from analysis.proportions import ProportionInterval, wilson_interval
 from questionnaires import Instrument
 from survey_app.accounts import users
-from survey_app.core.clock import as_utc
+from survey_app.core.clock import as_utc, local_date
 from survey_app.models import Neighbourhood, Team, User, Wave
 from survey_app.pulse.teams import list_neighbourhoods
 from survey_app.reporting import actions, activation_report, team_report
@@ -254,13 +254,16 @@ def team_actions(session: Session, *, neighbourhood: Neighbourhood,
 
 
 def activation(session: Session, *, neighbourhood: Neighbourhood, threshold: int,
-               site: str | None, channel: str | None) -> dict[str, Any]:
+               site: str | None, channel: str | None, now: datetime) -> dict[str, Any]:
     """Patient activation, from :func:`survey_app.reporting.activation_report.activation_report`.
+
+    ``months`` are the months that have ended; the current month (London time)
+    is ``month_in_progress`` until it ends, as on the page.
 
     Raises ``ValueError`` for a site the INT does not have or an unknown channel.
     """
     report = activation_report.activation_report(
-        session, neighbourhood=neighbourhood, threshold=threshold,
+        session, neighbourhood=neighbourhood, threshold=threshold, today=local_date(now),
         filters=activation_report.Filters(site=site, channel=channel))
     return {
         "int": int_ref(neighbourhood),
@@ -271,6 +274,8 @@ def activation(session: Session, *, neighbourhood: Neighbourhood, threshold: int
                      for code, label in activation_report.CHANNEL_LABELS.items()],
         "total": _rating_group(report.total),
         "months": [_rating_group(g) for g in report.months],
+        "month_in_progress": (_rating_group(report.month_in_progress)
+                              if report.month_in_progress else None),
         "by_site": [_rating_group(g) for g in report.by_site],
         "by_channel": [_rating_group(g) for g in report.by_channel],
         "site_channel": [

@@ -277,7 +277,13 @@ _ACTIVATION_SCHEMAS: Final[dict[str, Any]] = {
         "sites": {"type": "array", "items": _ref("SiteRef")},
         "channels": {"type": "array", "items": _ref("Channel")},
         "total": _ref("RatingGroup"),
-        "months": {"type": "array", "items": _ref("RatingGroup")},
+        "months": {"type": "array", "items": _ref("RatingGroup"),
+                   "description": "The months that have ended, oldest first."},
+        "month_in_progress": {
+            **_nullable(_ref("RatingGroup")),
+            "description": "The current month (London time) so far; null before its first "
+                           "rating. In no other figure (months, totals, sites, periods, "
+                           "paired) until it ends."},
         "by_site": {"type": "array", "items": _ref("RatingGroup")},
         "by_channel": {"type": "array", "items": _ref("RatingGroup")},
         "site_channel": {"type": "array", "items": _ref("SiteChannelRow")},

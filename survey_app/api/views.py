@@ -75,4 +75,5 @@ def activation(user: User, neighbourhood: Neighbourhood) -> Response:
     if channel is not None and channel not in CHANNELS:
         abort(400, f"channel must be one of {', '.join(CHANNELS)}.")
     return jsonify(data.activation(session, neighbourhood=neighbourhood,
-                                   threshold=_threshold(), site=site, channel=channel))
+                                   threshold=_threshold(), site=site, channel=channel,
+                                   now=utcnow()))

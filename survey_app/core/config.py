@@ -1,5 +1,9 @@
 """Settings, read from the environment (``PULSE_*``) over safe defaults.
 
+Settings may also be kept in the instance folder's ``pulse.env`` (``NAME=value``
+lines); the environment wins over it. ``make run`` keeps ``PULSE_BASE_URL`` there,
+so CLI commands run from another shell print links to the server it started.
+
 In production the app refuses to start without a real secret key; in
 development a key is generated once and kept in the instance folder, so
 sessions survive restarts without anyone having to set one.
@@ -8,6 +12,7 @@ sessions survive restarts without anyone having to set one.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +23,8 @@ from survey_app.core.config_error import ConfigError
 
 ENVIRONMENTS = ("development", "production", "testing")
 PLACEHOLDER_SECRETS = {"", "dev", "change-me", "changeme", "secret"}
+INSTANCE_SETTINGS = "pulse.env"
+SETTING_NAME = re.compile(r"PULSE_[A-Z0-9_]+")
 
 
 def _env_int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -38,8 +45,49 @@ def _kiosk_timeout(environ: Mapping[str, str]) -> int:
     return seconds
 
 
+def instance_settings(instance_path: str) -> dict[str, str]:
+    """The ``PULSE_*`` settings kept in the instance folder's pulse.env, if there is one.
+
+    One ``NAME=value`` a line; blank lines and lines starting ``#`` are skipped.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and line, for a line that is not a ``PULSE_`` setting.
+    """
+    path = Path(instance_path) / INSTANCE_SETTINGS
+    if not path.is_file():
+        return {}
+    found: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, value = line.partition("=")
+        if not equals or not SETTING_NAME.fullmatch(name.strip()):
+            raise ConfigError(f"{path}, line {number}: expected PULSE_NAME=value, "
+                              f"got {line!r}")
+        found[name.strip()] = value.strip()
+    return found
+
+
+def remember_setting(instance_path: str, name: str, value: str) -> None:
+    """Keep ``name=value`` in the instance folder's pulse.env, replacing an earlier value
+    of ``name`` and leaving the file's other lines as they were."""
+    if not SETTING_NAME.fullmatch(name) or "\n" in value:
+        raise ConfigError(f"Cannot keep {name!r}={value!r} in {INSTANCE_SETTINGS}")
+    path = Path(instance_path) / INSTANCE_SETTINGS
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else [
+        "# Pulse settings for this checkout; environment variables win over these."]
+    kept = [line for line in lines if line.partition("=")[0].strip() != name]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([*kept, f"{name}={value}"]) + "\n", encoding="utf-8")
+
+
 def load_settings(instance_path: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
-    """Build the Flask config mapping from the environment."""
+    """Build the Flask config mapping from the environment, over the instance folder's
+    pulse.env (see :func:`instance_settings`)."""
+    environ = {**instance_settings(instance_path), **environ}
     env = environ.get("PULSE_ENV", "development")
     if env not in ENVIRONMENTS:
         raise ConfigError(f"PULSE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")

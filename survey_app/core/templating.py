@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Flask
 
+from survey_app.core import dates
+
 EXPIRED_FORM = "This form had expired, so nothing was saved. Please try again."
 
 
@@ -24,3 +26,5 @@ def form_errors(form: Any) -> list[tuple[str, str]]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["form_errors"] = form_errors
+    app.jinja_env.filters.update(long_date=dates.long_date, short_date=dates.short_date,
+                                 date_time=dates.date_time, month_year=dates.month_year)

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from questionnaires import Instrument, Item
 from survey_app.core import tokens
 from survey_app.core.instruments import ensure_version
+from survey_app.demo.logo import demo_logo
 from survey_app.demo.patients import load_patients
 from survey_app.models import (
     Invitation,
@@ -34,6 +35,7 @@ from survey_app.models import (
     Wave,
 )
 from survey_app.pulse.aggregates import summarise_wave
+from survey_app.pulse.branding import set_logo
 from survey_app.pulse.responses import choose_items
 from survey_app.pulse.waves import is_open, open_wave
 from survey_app.reporting.actions import add_action
@@ -72,6 +74,9 @@ TEAMS = (
 # People who also work in a second team (by index within the first team).
 SHARED_STAFF = {("gp-practice", 4): "mental-health", ("gp-practice", 5): "mental-health",
                 ("district-nursing", 2): "social-care"}
+# Healthcare assistants in the open wave's team with no work email or phone (by index
+# within the team), so `flask wave codes` has code cards to print for the demo.
+NO_CONTACT_STAFF = {(IMPROVING_TEAM, 9), (IMPROVING_TEAM, 13), (IMPROVING_TEAM, 25)}
 
 FIRST_NAMES = ("Amara", "Ben", "Chloe", "Dev", "Ellie", "Farah", "George", "Hana", "Idris",
                "Jess", "Kwame", "Lily", "Mo", "Niamh", "Owen", "Priya", "Rory", "Sana",
@@ -130,7 +135,13 @@ def load(session: Session, *, now: datetime, instruments: Mapping[str, Instrumen
     """Create the demo INT; returns a one-line summary. The caller commits."""
     instrument = instruments["team-pulse"]
     rng = random.Random(SEED)  # nosec B311  # seeded synthetic demo data, not a secret
-    neighbourhood = Neighbourhood(slug=INT_SLUG, name=INT_NAME)
+    neighbourhood = Neighbourhood(
+        slug=INT_SLUG, name=INT_NAME,
+        display_name=f"{INT_NAME}, part of NHS North Example ICB",
+        contact_text="Riverside INT office, Riverside Health Centre: Monday to Friday, "
+                     "9am to 5pm.",
+        contact_email=f"int.office@{EMAIL_DOMAIN}", contact_phone="0113 496 0123")
+    set_logo(neighbourhood, demo_logo())
     session.add(neighbourhood)
     session.flush()
     assert neighbourhood.id is not None  # nosec B101  # narrows a type for mypy
@@ -147,6 +158,9 @@ def load(session: Session, *, now: datetime, instruments: Mapping[str, Instrumen
         members_by_team.setdefault(plan.slug, [])
         for index in range(plan.size):
             member = _new_member(rng, plan, neighbourhood.id, now.date(), used_names)
+            if (plan.slug, index) in NO_CONTACT_STAFF:
+                # Chosen rather than drawn, so the seeded draws (the rest of the demo) stay.
+                member.email = member.mobile = None
             session.add(member)
             session.flush()
             assert member.id is not None  # nosec B101  # narrows a type for mypy

@@ -25,7 +25,8 @@ def demo_load(links: int) -> None:
     if current_app.config["PULSE_ENV"] == "production":
         raise click.ClickException("The demo has known passwords: it is not loaded in production.")
     session = get_session()
-    if demo.is_loaded(session):
+    already = demo.is_loaded(session)
+    if already:
         click.echo("The demo INT is already loaded.")
     else:
         summary = demo.load(session, now=utcnow(),
@@ -33,7 +34,7 @@ def demo_load(links: int) -> None:
                             pseudonym_key=current_app.config["PULSE_PSEUDONYM_KEY"])
         session.commit()
         click.echo(f"Loaded the demo INT: {summary}.")
-    _print_demo_links(links)
+    _print_demo_links(links, replacing=already)
     base = current_app.config["PULSE_BASE_URL"]
     click.echo(f"Sign in at {base}/login with password '{patients.DEMO_PASSWORD}' as:")
     for email, role in patients.DEMO_USERS:
@@ -45,17 +46,22 @@ def demo_load(links: int) -> None:
 @demo_cli.command("links")
 @click.option("--count", default=3, show_default=True, help="How many links.")
 def demo_links(count: int) -> None:
-    """Print fresh personal links for unanswered people in the demo's open wave."""
-    _print_demo_links(count)
+    """Print fresh personal links for unanswered people in the demo's open wave (the links
+    printed before for the same people stop working)."""
+    _print_demo_links(count, replacing=True)
 
 
-def _print_demo_links(count: int) -> None:
+def _print_demo_links(count: int, *, replacing: bool) -> None:
     session = get_session()
     wave_id = demo.ensure_open_wave(
         session, now=utcnow(), instrument=team_pulse()
     )
     issued = waves.reissue_links(session, wave_id=wave_id, count=count)
     session.commit()
+    if replacing and issued:
+        # Only the newest link of each person opens: say so, or an older one that is
+        # tried first looks like a fault.
+        click.echo("Issued new links: the links printed before no longer open.")
     click.echo(f"Try the staff pulse (demo wave {wave_id}); each link works once:")
     for link in issued:
         click.echo(f"  {link.name:<28} {personal_link(link.token)}")

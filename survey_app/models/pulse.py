@@ -18,7 +18,16 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from survey_app.models.base import utc_column
@@ -40,6 +49,23 @@ class Neighbourhood(SQLModel, table=True):
     max_messages_per_wave: int = 2
     # The stages of the improvement cycle actions are filed under, comma-separated.
     action_stages: str = Field(default="Plan,Do,Study,Act", max_length=200)
+    # Who is asking, on the staff, patient and poster pages: the name people know the
+    # INT by (None: ``name``), how to reach it, and an optional logo.
+    display_name: str | None = Field(default=None, max_length=200)
+    contact_text: str | None = Field(default=None, max_length=300)
+    contact_email: str | None = Field(default=None, max_length=254)
+    contact_phone: str | None = Field(default=None, max_length=32)
+    # A PNG re-encoded on upload (survey_app.pulse.branding), small enough for the
+    # staff page's weight budget; its SHA-256 versions the logo's URL and is its ETag.
+    logo_png: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    logo_sha256: str | None = Field(default=None, max_length=64)
+    logo_width: int | None = None
+    logo_height: int | None = None
+
+    @property
+    def public_name(self) -> str:
+        """The name shown to staff and patients: the display name, else the INT's name."""
+        return self.display_name or self.name
 
 
 class Team(SQLModel, table=True):

@@ -10,12 +10,13 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """The answering pages, the int, team and wave commands, and summarising old waves
-    after ``flask db upgrade``."""
+    """The answering pages, the INT's logo and page header, the int, team and wave
+    commands, and summarising old waves after ``flask db upgrade``."""
     from survey_app.core.db import after_upgrade
-    from survey_app.pulse import cli, views
+    from survey_app.pulse import branding_views, cli, views
 
     app.register_blueprint(views.bp)
+    branding_views.init_app(app)
     cli.init_app(app)
     after_upgrade(app, _summarise_closed_waves)
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.datastructures import MultiDict
 from wtforms import Field, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, StopValidation
 
@@ -61,6 +63,11 @@ class PulseForm(FlaskForm):
                 anchor = f"{field.name}-0" if isinstance(field, RadioField) else field.name
                 anchors.append((anchor, message))
         return anchors
+
+    def revalidate_items(self) -> None:
+        """Check the answers again (not the form token: the page gives a fresh one)."""
+        for field in self.item_fields():
+            field.validate(self)
 
 
 def build_pulse_form(instrument: Instrument, item_ids: Sequence[str], **kwargs: Any) -> PulseForm:
@@ -129,6 +136,76 @@ def completion_seconds(rendered_at: float, now: float | None = None) -> int | No
         return None
     rounded = int(round(elapsed / COMPLETION_ROUNDING_SECONDS) * COMPLETION_ROUNDING_SECONDS)
     return min(rounded, COMPLETION_CAP_SECONDS)
+
+
+# --- answers kept for the page shown again after a refused post ------------------------
+#
+# A refused post is answered with a 303 back to the page, so the browser's history holds
+# only GETs and Back never offers to resubmit. What was typed rides to that GET in the
+# session cookie (on the person's own device, never stored on the server) and is taken
+# out of it by that GET. The cookie carries a digest of the link, not the link itself.
+
+_RETRY_KEY = "pulse_retry"
+# Browsers keep cookies of up to 4096 bytes: leave room for the name and attributes.
+COOKIE_BUDGET = 3800
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """A refused post: its signed item list, the raw values typed, the page's messages."""
+
+    shown: str | None
+    values: dict[str, list[str]]
+    messages: list[str]
+
+    def formdata(self) -> MultiDict[str, str]:
+        return MultiDict([(name, value) for name, values in self.values.items()
+                          for value in values])
+
+
+def _link_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+def retry_from(form: PulseForm, shown: str, messages: list[str]) -> Retry | None:
+    """What to keep of a refused post; None when a value is not text (a posted file)."""
+    values: dict[str, list[str]] = {}
+    for field in form.item_fields():
+        raw = list(field.raw_data or ())
+        if not all(isinstance(value, str) for value in raw):
+            return None
+        if raw:
+            values[field.name] = raw
+    return Retry(shown=shown, values=values, messages=list(messages))
+
+
+def keep_retry(session: MutableMapping[str, Any], secret: str, retry: Retry, *,
+               fits: Callable[[dict[str, Any]], bool]) -> bool:
+    """Put ``retry`` in the session for link ``secret``, if ``fits(new session)`` says it fits.
+
+    Returns False (and changes nothing) when it does not fit.
+    """
+    kept = {"link": _link_digest(secret), "shown": retry.shown, "values": retry.values,
+            "messages": retry.messages}
+    if not fits({**session, _RETRY_KEY: kept}):
+        return False
+    session[_RETRY_KEY] = kept
+    return True
+
+
+def take_retry(session: MutableMapping[str, Any], secret: str) -> Retry | None:
+    """The refused post kept for link ``secret``, removed from the session; else None."""
+    kept = session.get(_RETRY_KEY)
+    if not isinstance(kept, dict) or kept.get("link") != _link_digest(secret):
+        return None
+    session.pop(_RETRY_KEY)
+    shown, values, messages = kept.get("shown"), kept.get("values"), kept.get("messages")
+    if not isinstance(values, dict) or not isinstance(messages, list):
+        return None
+    return Retry(shown=shown if isinstance(shown, str) else None,
+                 values={str(name): [str(v) for v in vs] for name, vs in values.items()
+                         if isinstance(vs, list)},
+                 messages=[str(message) for message in messages])
 
 
 class CodeForm(FlaskForm):

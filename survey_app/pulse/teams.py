@@ -9,6 +9,7 @@ from datetime import date
 from sqlmodel import Session, col, func, or_, select
 
 from survey_app.models import Neighbourhood, StaffMember, Team, TeamMembership
+from survey_app.pulse.branding import Logo, set_logo
 
 
 class NoSuchTeam(LookupError):
@@ -140,13 +141,34 @@ def teams_with_neighbourhoods(session: Session) -> list[tuple[Team, Neighbourhoo
     return [(team, neighbourhood) for team, neighbourhood in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class Display:
+    """How an INT presents itself on its staff, patient and poster pages ("" = not set)."""
+
+    display_name: str = ""
+    contact_text: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
+
+
 def update_settings(session: Session, *, neighbourhood: Neighbourhood,
                     low_activation_prompt: str, invitation_gap_days: int,
-                    max_messages_per_wave: int, action_stages: str | None = None) -> None:
-    """An INT's own settings: the clinician prompt, fatigue guardrails, improvement stages."""
+                    max_messages_per_wave: int, action_stages: str | None = None,
+                    display: Display | None = None, logo: Logo | None = None,
+                    remove_logo: bool = False) -> None:
+    """An INT's own settings: the clinician prompt, fatigue guardrails, improvement stages,
+    and (when given) its display name, contact and logo. A new ``logo`` replaces the
+    old; ``remove_logo`` without one leaves the INT with none."""
     neighbourhood.low_activation_prompt = low_activation_prompt.strip() or None
     neighbourhood.invitation_gap_days = invitation_gap_days
     neighbourhood.max_messages_per_wave = max_messages_per_wave
     if action_stages is not None:
         neighbourhood.action_stages = ",".join(s.strip() for s in action_stages.split(","))
+    if display is not None:
+        neighbourhood.display_name = display.display_name.strip() or None
+        neighbourhood.contact_text = display.contact_text.strip() or None
+        neighbourhood.contact_email = display.contact_email.strip() or None
+        neighbourhood.contact_phone = display.contact_phone.strip() or None
+    if logo is not None or remove_logo:
+        set_logo(neighbourhood, logo)
     session.add(neighbourhood)

@@ -13,6 +13,7 @@ before any statistics ran.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -223,6 +224,20 @@ def wave_hidden_codes(session: Session, *, threshold: int,
     return codes
 
 
+# The agreed plain words for a response-rate trend (issue 13): every page says these.
+TREND_HEADLINES = {
+    "falling": "Falling response rate, unlikely to be chance",
+    "rising": "Rising response rate, unlikely to be chance",
+    "steady": "No clear trend in response rate",
+    "unknown": "Too few pulses to tell a trend in response rate",
+}
+
+
+def p_value_words(p_value: float) -> str:
+    """A trend test's p-value as the statistics details print it: "trend test p < 0.001"."""
+    return "trend test p < 0.001" if p_value < 0.001 else f"trend test p = {p_value:.3f}"
+
+
 @dataclass(frozen=True, slots=True)
 class ResponseTrend:
     """Which way a team's response rate is heading, from the fatigue assessment."""
@@ -231,15 +246,29 @@ class ResponseTrend:
     start: float
     end: float
     n_waves: int
+    p_value: float = math.nan  # the trend test's (NaN: too few waves to test)
+
+    @property
+    def headline(self) -> str:
+        """The plain words a lead reads first, e.g. "No clear trend in response rate"."""
+        return TREND_HEADLINES[self.direction]
+
+    @property
+    def span(self) -> str | None:
+        """What the trend spans, e.g. "60% to 35% over 12 pulses" (None: too few pulses)."""
+        if self.direction == "unknown":
+            return None
+        return f"{self.start:.0%} to {self.end:.0%} over {self.n_waves} pulses"
+
+    @property
+    def statistics(self) -> str | None:
+        """The test behind the headline, for the page's details: "trend test p < 0.001"."""
+        return None if math.isnan(self.p_value) else p_value_words(self.p_value)
 
     @property
     def words(self) -> str:
-        if self.direction == "unknown":
-            return "too few pulses to tell"
-        span = f"{self.start:.0%} to {self.end:.0%} over {self.n_waves} pulses"
-        if self.direction == "steady":
-            return f"no clear trend: the change from {span} could be chance"
-        return f"{self.direction}: {span}"
+        """The headline and its span in one sentence (the CSV and the API's summary)."""
+        return f"{self.headline}: {self.span}" if self.span else self.headline
 
 
 def response_trend(fatigue: FatigueAssessment) -> ResponseTrend:
@@ -254,7 +283,28 @@ def response_trend(fatigue: FatigueAssessment) -> ResponseTrend:
         direction = "rising"
     else:
         direction = "steady"
-    return ResponseTrend(direction, trend.start, trend.end, trend.n_waves)
+    # The test is one-sided towards a fall; a rise's p-value is its mirror, and a steady
+    # rate's is the one in whichever direction it moved.
+    rose = direction == "rising" or (direction == "steady" and trend.end > trend.start)
+    p_value = 1.0 - trend.p_value if rose else trend.p_value
+    return ResponseTrend(direction, trend.start, trend.end, trend.n_waves, p_value)
+
+
+_TREND_STATISTIC = re.compile(r" \(trend (p [<=] [0-9.]+)\)")
+
+
+def plain_reason(reason: str) -> tuple[str, str | None]:
+    """A fatigue reason without its p-value, and the p-value as details words.
+
+    :mod:`analysis.fatigue` writes "Response rate fell from 68% to 32% over 12 pulses
+    (trend p < 0.001)."; a lead reads the sentence first and the statistic one click
+    away, so this returns ("Response rate fell from 68% to 32% over 12 pulses.",
+    "trend test p < 0.001").
+    """
+    found = _TREND_STATISTIC.search(reason)
+    if found is None:
+        return reason, None
+    return reason[:found.start()] + reason[found.end():], f"trend test {found.group(1)}"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,12 +8,17 @@ question, since staff can see the team's response counts side by side.
 
 Of a wave still open, only how many have answered so far is shown: its answers
 are read nowhere here.
+
+The "you said, we did" action says where it has got to in staff's words
+(:func:`stage_for_staff`), not by the improvement cycle's stage names that
+leads record it under.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from sqlmodel import Session, select
 
@@ -34,6 +39,23 @@ from survey_app.reporting.overview import (
 
 # The two NHS Staff Friends and Family Test items, in the order staff read them.
 HEADLINE_ITEMS = ("recommend_work", "recommend_care")
+
+#: The PDSA stages (Plan, Do, Study, Act) as what is happening, by stage name in lower case.
+STAFF_STAGE_WORDS: Final[dict[str, str]] = {
+    "plan": "Planned",
+    "do": "Under way",
+    "study": "Checking whether it worked",
+    "act": "Made part of how we work",
+}
+
+
+def stage_for_staff(stage: str) -> str:
+    """A stage as staff read it: a PDSA stage in plain words, any other as the INT typed it.
+
+    An INT that named its own stages chose words for its staff already, so
+    only the four PDSA names (in any case) are reworded.
+    """
+    return STAFF_STAGE_WORDS.get(stage.strip().casefold(), stage)
 
 
 @dataclass(frozen=True)
@@ -74,6 +96,11 @@ class TeamResults:
     trend: str | None  # one plain sentence, when there are enough waves and answers
     open_pulse: OpenWaveProgress | None
     action: TeamAction | None  # the latest "you said, we did"
+
+    @property
+    def action_stage(self) -> str | None:
+        """The latest action's stage in staff's words (see :func:`stage_for_staff`)."""
+        return None if self.action is None else stage_for_staff(self.action.stage)
 
 
 def results_for_team(session: Session, *, int_slug: str, team_slug: str, instrument: Instrument,

@@ -39,12 +39,16 @@ from survey_app.reporting.actions import ActionError
 from survey_app.reporting.overview import (
     ENGAGEMENT_GROUPS,
     OpenWaveProgress,
+    ResponseTrend,
     WavePoint,
     engagement_items,
     engagement_of,
     fatigue_of,
     latest_open_wave,
+    p_value_words,
+    plain_reason,
     rebase_positions,
+    response_trend,
     team_series,
     wave_hidden_codes,
 )
@@ -121,6 +125,21 @@ class FatigueRow:
 
 
 @dataclass(frozen=True)
+class FatigueWords:
+    """The fatigue judgement as a lead reads it: plain words first, the statistics after.
+
+    ``trend`` is the response rate's trend in the agreed words ("Falling response
+    rate, unlikely to be chance"); ``reasons`` are the judgement's sentences without
+    their p-values, and ``statistics`` each trend test behind them ("Response rate:
+    trend test p < 0.001"), for a details block.
+    """
+
+    trend: ResponseTrend
+    reasons: tuple[str, ...]
+    statistics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Comments:
     """The free-text answers of one wave, shuffled.
 
@@ -159,6 +178,7 @@ class TeamReport:
     heatmap_waiting: tuple[str, ...]
     fatigue_rows: tuple[FatigueRow, ...]
     fatigue: FatigueAssessment | None
+    fatigue_words: FatigueWords | None
     open_pulse: OpenWaveProgress | None
     comments: Comments
 
@@ -197,6 +217,7 @@ def team_report(session: Session, *, team: Team, instrument: Instrument, thresho
     placed = _place_actions(session, series, actions.list_actions(session, team_id=team_id))
     label_of = {w.wave_id: w.label for w in series}
     windows = _windows(series)
+    fatigue = fatigue_of(series) if series else None
     return TeamReport(
         team=team,
         labels=labels,
@@ -218,7 +239,8 @@ def team_report(session: Session, *, team: Team, instrument: Instrument, thresho
         heatmap_rows=_heatmap(series, windows, hidden, instrument, threshold),
         heatmap_waiting=labels[windows[-1][-1] + 1:] if windows else labels,
         fatigue_rows=_fatigue_rows(series, hidden),
-        fatigue=fatigue_of(series) if series else None,
+        fatigue=fatigue,
+        fatigue_words=_fatigue_words(fatigue) if fatigue else None,
         open_pulse=latest_open_wave(session, team_id=team_id, now=now),
         comments=comments,
     )
@@ -448,6 +470,31 @@ def _fatigue_rows(series: Sequence[WavePoint],
             hidden_reason=reason,
         ))
     return tuple(rows)
+
+
+_INDICATORS = {"response_rate": "Response rate", "item_nonresponse": "Questions left blank",
+               "dont_know": '"Don\'t know" answers', "free_text_length": "Comment length",
+               "completion_time": "Time to answer"}
+
+
+def _fatigue_words(fatigue: FatigueAssessment) -> FatigueWords:
+    """The judgement's sentences with their p-values moved to ``statistics``.
+
+    The response rate's p-value is the one :func:`response_trend` words (the test in
+    the direction the rate moved), so this page and the overview agree.
+    """
+    reasons = [plain_reason(reason)[0] for reason in fatigue.reasons]
+    trend = response_trend(fatigue)
+    statistics = []
+    for indicator in fatigue.trends:
+        name = _INDICATORS.get(indicator.name, indicator.name)
+        p_value = trend.p_value if indicator.name == "response_rate" else indicator.p_value
+        statistics.append(f"{name}: {p_value_words(p_value)} over {indicator.n_waves} pulses")
+    if statistics:
+        statistics.append(f"Each indicator is tested one-sided at the "
+                          f"{fatigue.alpha_per_indicator:.2g} level (0.05 shared by "
+                          f"{len(_INDICATORS)}), so that chance alone rarely raises a flag.")
+    return FatigueWords(trend, tuple(reasons), tuple(statistics))
 
 
 # --------------------------------------------------------------------------- comments

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +20,29 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlmodel import Session
 from wtforms import SelectChoice
 
 from survey_app.accounts.access import role_required
 from survey_app.core import audit
-from survey_app.core.clock import LONDON, as_utc, utcnow
+from survey_app.core.clock import utcnow
 from survey_app.core.db import get_session
 from survey_app.core.extensions import team_pulse
 from survey_app.core.security import private_page
-from survey_app.models import Team
+from survey_app.core.templating import form_errors
+from survey_app.models import Neighbourhood, Team
 from survey_app.pulse import teams
 from survey_app.scheduling import dispatch, messages, roster, schedules, tick
 from survey_app.scheduling import roster_import as roster_import_service
 from survey_app.scheduling.cadence import Burden
-from survey_app.scheduling.forms import EVERY_TEAM, ResendForm, RosterForm, ScheduleForm
+from survey_app.scheduling.forms import (
+    EVERY_TEAM,
+    ChooseIntForm,
+    ResendForm,
+    RosterForm,
+    ScheduleForm,
+)
 
 bp = Blueprint("scheduling_admin", __name__, url_prefix="/admin")
 
@@ -42,14 +51,35 @@ PROBLEMS_SHOWN = 200
 ROSTER_SAMPLE = Path(__file__).resolve().parents[1] / "static" / "roster-sample.csv"
 
 
-def london(moment: datetime | None) -> str:
-    """A stored UTC moment as England's wall-clock time."""
-    return "" if moment is None else f"{as_utc(moment).astimezone(LONDON):%d %b %Y %H:%M}"
+# What may follow the base URL in a link of ours: a path and query of URL-safe characters
+# (tokens are URL-safe base64). Not followed by a character that would make it another
+# host ("http://pulse.test.evil.example", "http://pulse.test@evil.example", a port).
+_OWN_PATH = r"(?:/[A-Za-z0-9\-._~/?=&%+]*)?(?![A-Za-z0-9\-._~:@/])"
+# A full stop or comma ending a sentence is not part of the link.
+_TRAILING = ".,;:?!"
+
+
+def own_links(text: str) -> Markup:
+    """``text`` escaped, with each link to this app (``PULSE_BASE_URL``) made clickable.
+
+    Only our own links: an outbox body is text we wrote around a person's link, but a
+    name or a free-text field inside it could carry anything, so nothing else becomes
+    markup."""
+    pattern = re.escape(current_app.config["PULSE_BASE_URL"]) + _OWN_PATH
+    parts: list[str] = []
+    shown = 0
+    for found in re.finditer(pattern, text):
+        link = found.group(0).rstrip(_TRAILING)
+        parts += [escape(text[shown:found.start()]),
+                  Markup('<a href="{0}">{0}</a>').format(link)]
+        shown = found.start() + len(link)
+    parts.append(escape(text[shown:]))
+    return Markup("").join(parts)
 
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"london": london}
+    return {"own_links": own_links}
 
 
 def page_number() -> int:
@@ -64,13 +94,43 @@ def page_number() -> int:
 # --- schedules -----------------------------------------------------------------------
 
 
-def _schedule_choices(form: ScheduleForm) -> None:
-    session = get_session()
-    form.neighbourhood.choices = [SelectChoice(n.slug, n.name)
-                                  for n in teams.list_neighbourhoods(session)]
+def _team_choices(form: ScheduleForm, session: Session, neighbourhood: Neighbourhood) -> None:
     form.team.choices = [SelectChoice(EVERY_TEAM, "Every team of the INT")] + [
-        SelectChoice(str(team.id), team.name, optgroup=neighbourhood.name)
-        for team, neighbourhood in teams.teams_with_neighbourhoods(session)]
+        SelectChoice(str(team.id), team.name)
+        for team, owner in teams.teams_with_neighbourhoods(session)
+        if owner.id == neighbourhood.id]
+
+
+def _chosen_neighbourhood(session: Session, form: ScheduleForm, choose: ChooseIntForm,
+                          neighbourhoods: list[Neighbourhood]) -> Neighbourhood | None:
+    """The INT whose schedule is being set: posted with the form, else ``?int=``, else the
+    only one there is. None (with the reason on ``choose``) when it is still to be chosen."""
+    if form.is_submitted():
+        found = teams.find_neighbourhood(session, slug=request.form.get("neighbourhood", ""))
+        if found is None:
+            choose.neighbourhood.errors = ["Choose an INT from the list"]
+        return found
+    if "int" in request.args:
+        if not choose.validate():
+            return None
+        return teams.find_neighbourhood(session, slug=choose.neighbourhood.data)
+    return neighbourhoods[0] if len(neighbourhoods) == 1 else None
+
+
+def _posted_team(session: Session, form: ScheduleForm,
+                 neighbourhood: Neighbourhood) -> Team | None:
+    """The posted team (None for every team); an error on the field if it is not the INT's.
+
+    Only the INT's teams are offered, so another one here is a stale or forged form."""
+    value = form.team.data or EVERY_TEAM
+    if value == EVERY_TEAM:
+        return None
+    is_id = value.isascii() and value.isdigit() and len(value) <= 10
+    team = session.get(Team, int(value)) if is_id and int(value) < 2**31 else None
+    if team is None or team.neighbourhood_id != neighbourhood.id:
+        form.team.errors = [f"{team.name if team else 'That team'} is not a team of "
+                            f"{neighbourhood.name}: choose one of its teams, or every team"]
+    return team
 
 
 def _items_per_pulse() -> int:
@@ -96,47 +156,51 @@ def _burden_in_words(figures: Burden) -> str:
             f"{figures.minutes_per_year:.0f} minutes a year answering")
 
 
+def _save_schedule(session: Session, form: ScheduleForm, neighbourhood: Neighbourhood,
+                   team: Team | None) -> ResponseReturnValue:
+    """Save, commit and redirect; raises ScheduleError (nothing saved) for bad settings."""
+    schedule, figures = schedules.set_schedule(
+        session, neighbourhood=neighbourhood, team=team, settings=_settings(form),
+        items_per_pulse=_items_per_pulse(), now=utcnow())
+    audit.record(session, user_id=current_user.id, action="schedule.set",
+                 target=str(schedule.id), now=utcnow())
+    session.commit()
+    scope = team.name if team else f"every team of {neighbourhood.name}"
+    flash(f"Saved the schedule for {scope}: {_burden_in_words(figures)}.")
+    return redirect(url_for("scheduling_admin.schedule_list", int=neighbourhood.slug))
+
+
 @bp.route("/schedules", methods=["GET", "POST"])
 @role_required("admin")
 def schedule_list() -> ResponseReturnValue:
     session = get_session()
+    neighbourhoods = teams.list_neighbourhoods(session)
     form = ScheduleForm()
-    _schedule_choices(form)
+    choose = ChooseIntForm(formdata=request.args)
+    form.neighbourhood.choices = choose.neighbourhood.choices = [
+        SelectChoice(n.slug, n.name) for n in neighbourhoods]
+    chosen = _chosen_neighbourhood(session, form, choose, neighbourhoods)
+    if chosen is not None:
+        _team_choices(form, session, chosen)
     figures: Burden | None = None
     problem: str | None = None
-    if form.validate_on_submit():
-        neighbourhood = teams.find_neighbourhood(session, slug=form.neighbourhood.data)
-        if neighbourhood is None:
-            abort(404)
-        team = None if form.team.data == EVERY_TEAM else session.get(Team, int(form.team.data))
-        if form.team.data != EVERY_TEAM and (team is None
-                                             or team.neighbourhood_id != neighbourhood.id):
-            form.team.errors = [f"{team.name if team else 'That team'} is not a team of "
-                                f"{neighbourhood.name}: choose one of its teams, or every team"]
-        elif form.save.data:
+    if chosen is not None and form.validate_on_submit():
+        team = _posted_team(session, form, chosen)
+        if not form.team.errors:
             try:
-                schedule, figures = schedules.set_schedule(
-                    session, neighbourhood=neighbourhood, team=team, settings=_settings(form),
-                    items_per_pulse=_items_per_pulse(), now=utcnow())
-            except schedules.ScheduleError as error:
-                problem = str(error)
-            else:
-                audit.record(session, user_id=current_user.id, action="schedule.set",
-                             target=str(schedule.id), now=utcnow())
-                session.commit()
-                scope = team.name if team else f"every team of {neighbourhood.name}"
-                flash(f"Saved the schedule for {scope}: {_burden_in_words(figures)}.")
-                return redirect(url_for("scheduling_admin.schedule_list"))
-        else:
-            try:
+                if form.save.data:
+                    return _save_schedule(session, form, chosen, team)
                 figures = schedules.check(_settings(form), items_per_pulse=_items_per_pulse(),
-                                          min_gap_days=neighbourhood.invitation_gap_days)
+                                          min_gap_days=chosen.invitation_gap_days)
             except schedules.ScheduleError as error:
                 problem = str(error)
     rows = [(schedule, neighbourhood, team, tick.cadence_of(schedule).describe())
             for schedule, neighbourhood, team in schedules.list_schedules(session)]
-    return render_template("admin/schedules.html", form=form, schedules=rows, burden=figures,
-                           problem=problem), 400 if form.errors or problem else 200
+    errors = (form_errors(form) if chosen is not None else form_errors(choose)) + (
+        [("schedule-form", problem)] if problem else [])
+    return render_template("admin/schedules.html", form=form, choose=choose, chosen=chosen,
+                           several=len(neighbourhoods) > 1, schedules=rows, burden=figures,
+                           problem=problem, errors=errors), 400 if errors else 200
 
 
 @bp.post("/schedules/<int(max=2147483647):schedule_id>/<any(pause, resume):action>")

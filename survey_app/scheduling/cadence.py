@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, get_args
 
 from survey_app.core.clock import LONDON, as_utc
+from survey_app.core.dates import long_date
 
 CadenceKind = Literal["weeks", "monthly", "quarterly"]
 KINDS: tuple[str, ...] = get_args(CadenceKind)
@@ -368,8 +369,8 @@ def validate_schedule(
         hours (the send time, or a weekend opening day) and so always go late.
     """
     if end is not None and end < start:
-        raise ValueError(f"The end date {end:%d/%m/%Y} is before the start date "
-                         f"{start:%d/%m/%Y}.")
+        raise ValueError(f"The end date {long_date(end)} is before the start date "
+                         f"{long_date(start)}.")
     if window_days < MIN_WINDOW_DAYS:
         raise ValueError(f"A pulse must stay open for at least {MIN_WINDOW_DAYS} days, "
                          f"so people who work part-time or on shifts can answer; "

@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -19,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
 
+from survey_app.core.forms import DayMonthYearField
 from survey_app.scheduling.cadence import WEEKDAYS
 
 
@@ -33,16 +33,6 @@ class WholeNumberField(IntegerField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(f"{self.label.text} must be a whole number, like 4") from None
-
-
-class DayField(DateField):
-    """A date typed or picked in an ``<input type="date">`` (sent as YYYY-MM-DD)."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(f"{self.label.text} must be a real date, like 2026-12-01") from None
 
 
 CADENCE_CHOICES = [
@@ -61,8 +51,9 @@ class ScheduleForm(FlaskForm):
 
     neighbourhood = SelectField("INT", validators=[InputRequired("Choose an INT")],
                                 invalid_choice_message="Choose an INT from the list")
-    # Team ids as text, grouped by INT; EVERY_TEAM for the whole INT.
-    team = SelectField("Team", invalid_choice_message="Choose a team from the list")
+    # Team ids as text, only the chosen INT's; EVERY_TEAM for the whole INT. The view
+    # checks a posted team itself, so that one of another INT is named in its message.
+    team = SelectField("Team", validate_choice=False)
     cadence_kind = RadioField("How often", choices=CADENCE_CHOICES,
                               validators=[InputRequired("Choose how often to pulse")],
                               invalid_choice_message="Choose how often to pulse")
@@ -88,8 +79,10 @@ class ScheduleForm(FlaskForm):
     quiet_end = StringField("Quiet hours end", default="08:00",
                             validators=[InputRequired("Enter when quiet hours end")])
     weekends_allowed = BooleanField("Allow messages at weekends")
-    start_date = DayField("Start date", validators=[InputRequired("Enter a start date")])
-    end_date = DayField("End date (optional)", validators=[Optional()])
+    start_date = DayMonthYearField("Start date", example="1 12 2026",
+                                   validators=[InputRequired("Enter a start date")])
+    end_date = DayMonthYearField("End date (optional)", example="31 3 2027",
+                                 validators=[Optional()])
     check = SubmitField("Check the burden")
     save = SubmitField("Save schedule")
 
@@ -100,6 +93,16 @@ class ScheduleForm(FlaskForm):
             raise StopValidation()
         if field.data is None and not field.errors:
             raise ValidationError("Enter every how many weeks, like 4")
+
+
+class ChooseIntForm(FlaskForm):
+    """The schedule form's first step: which INT (sent as ``?int=<slug>``)."""
+
+    class Meta:
+        csrf = False  # a GET that only picks what the next page shows
+
+    neighbourhood = SelectField("INT", name="int", validators=[InputRequired("Choose an INT")],
+                                invalid_choice_message="Choose an INT from the list")
 
 
 # A 10,000-person ESR export with its many extra columns is a few megabytes.

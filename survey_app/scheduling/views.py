@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from survey_app.core.db import get_session
 from survey_app.core.extensions import csrf
 from survey_app.core.security import private_page
+from survey_app.models import Neighbourhood
 from survey_app.scheduling import tick
 
 bp = Blueprint("scheduling", __name__)
@@ -24,8 +25,10 @@ def unsubscribe(signed: str) -> ResponseReturnValue:
         "SECRET_KEY"], signed=signed)
     if member is None:
         abort(404)
+    neighbourhood = session.get(Neighbourhood, member.neighbourhood_id)
     if request.method == "POST":
         tick.opt_out_of_reminders(session, member=member)
         session.commit()
-        return render_template("pulse/unsubscribed.html")
-    return render_template("pulse/unsubscribe.html", already=member.reminders_opt_out)
+        return render_template("pulse/unsubscribed.html", page_int=neighbourhood)
+    return render_template("pulse/unsubscribe.html", already=member.reminders_opt_out,
+                           page_int=neighbourhood)

@@ -27,6 +27,7 @@ from survey_app.models import (
 )
 from survey_app.scheduling import forms as scheduling_forms
 from survey_app.scheduling import schedules
+from tests.dates import with_date_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "survey_app" / "static" / "roster-sample.csv"
@@ -60,7 +61,9 @@ def post_schedule(admin, hidden_fields) -> Callable[..., Any]:
     def post(button: str = "check", **changes: str) -> Any:
         token = hidden_fields(admin.get("/admin/schedules").data)["csrf_token"]
         return admin.post("/admin/schedules",
-                          data={**QUARTERLY, **changes, button: "y", "csrf_token": token})
+                          data=with_date_fields({**QUARTERLY, **changes, button: "y",
+                                                 "csrf_token": token},
+                                                "start_date", "end_date"))
 
     return post
 
@@ -148,7 +151,10 @@ def test_checking_shows_the_burden_and_saves_nothing(post_schedule, teams, sessi
     assert "Not saved yet" in _text(response)
     assert _schedules(session) == []
     # The settings stay filled in, ready to save.
-    assert 'value="2026-12-01"' in response.data.decode()
+    page = response.data.decode()
+    assert all(f'name="start_date-{part}" type="text" inputmode="numeric" autocomplete="off" '
+               f'value="{typed}"' in page
+               for part, typed in (("day", "01"), ("month", "12"), ("year", "2026")))
 
 
 def test_saving_creates_the_schedule_and_shows_its_burden(post_schedule, teams, session):
@@ -171,7 +177,7 @@ def test_the_saved_schedule_is_listed_with_its_burden_in_the_flash(admin, post_s
             "invitations a year and at most 8 messages, and spends about 5 minutes a year "
             "answering.") in page
     assert "All teams" in page
-    assert "Quarterly on the first Tuesday at 09:00, from 01 Dec 2026 to 31 Dec 2027" in page
+    assert "Quarterly on the first Tuesday at 09:00, from 1 Dec 2026 to 31 Dec 2027" in page
     assert "Open 14 days; one reminder; quiet 20:00–08:00, weekends allowed" in page
 
 
@@ -185,7 +191,7 @@ def test_saving_again_changes_the_same_schedule(post_schedule, teams, session):
 @pytest.mark.parametrize("button", ["check", "save"])
 @pytest.mark.parametrize("changes, message", [
     ({"cadence_kind": "weeks", "every_weeks": "1"}, "the limit is once every 21 days"),
-    ({"end_date": "2026-11-01"}, "The end date 01/11/2026 is before the start date"),
+    ({"end_date": "2026-11-01"}, "The end date 1 November 2026 is before the start date"),
     ({"send_time": "21:00"}, "The send time 21:00 is in quiet hours"),
     ({"send_time": "nine"}, "The send time must be a 24-hour time like 09:00, got 'nine'"),
     ({"window_days": "1"}, "A pulse must stay open for at least 2 days"),
@@ -205,13 +211,15 @@ def test_invalid_settings_show_the_error_summary_and_save_nothing(
 
 @pytest.mark.parametrize("changes, field, message", [
     ({"start_date": ""}, "start_date", "Enter a start date"),
-    ({"start_date": "31/02/2026"}, "start_date", "Start date must be a real date"),
+    ({"start_date": "31/02/2026"}, "start_date",
+     "Start date must be a real date: February 2026 has no day 31"),
     ({"cadence_kind": "weeks", "every_weeks": ""}, "every_weeks",
      "Enter every how many weeks"),
     ({"cadence_kind": "weeks", "every_weeks": "four"}, "every_weeks",
      "Every how many weeks must be a whole number"),
     ({"cadence_kind": ""}, "cadence_kind", "Choose how often to pulse"),
-    ({"neighbourhood": "nowhere"}, "neighbourhood", "Choose an INT from the list"),
+    # An unknown INT sends the admin back to the step that chooses one.
+    ({"neighbourhood": "nowhere"}, "int", "Choose an INT from the list"),
 ])
 def test_a_missing_or_malformed_field_is_linked_from_the_summary(
         post_schedule, teams, session, changes, field, message):

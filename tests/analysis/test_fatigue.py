@@ -93,7 +93,7 @@ class TestAssessFatigue:
     def test_too_few_waves(self) -> None:
         a = assess_fatigue([20, 15, 10], [30, 30, 30])
         assert a.level == "none"
-        assert a.reasons == ("Too few waves to judge: 3 with answers, 4 needed.",)
+        assert a.reasons == ("Too few pulses to judge: 3 with answers, 4 needed.",)
         assert a.trends == ()
 
     def test_missing_waves_do_not_count(self) -> None:
@@ -121,7 +121,7 @@ class TestAssessFatigue:
         # 0.725 is a rounding edge (72% or 73% by the last bit), so the sentence is
         # checked on the next test's data; here only its shape and the end.
         assert a.reasons[0].startswith("Response rate fell from ")
-        assert a.reasons[0].endswith(" to 45% over 8 waves (trend p = 0.002).")
+        assert a.reasons[0].endswith(" to 45% over 8 pulses (trend p = 0.002).")
         assert a.alpha_per_indicator == 0.05 / 5  # Bonferroni over the five indicators
 
     def test_falling_response_rate_is_said_in_whole_percentages(self) -> None:
@@ -133,7 +133,7 @@ class TestAssessFatigue:
         assert_allclose([rate.start, rate.end], [143 / 180, 79 / 180], atol=1e-12)
         assert rate.p_value < 0.001 and a.level == "fatigued"
         assert a.reasons[0] == (
-            "Response rate fell from 79% to 44% over 8 waves (trend p < 0.001)."
+            "Response rate fell from 79% to 44% over 8 pulses (trend p < 0.001)."
         )
 
     def test_overdispersed_rates_are_not_a_trend(self) -> None:
@@ -146,7 +146,7 @@ class TestAssessFatigue:
         assert_allclose(a.dispersion, 6.41864801864801, rtol=1e-10)
         assert_allclose(a.trends[0].p_value, special.ndtr(z), rtol=1e-10)
         assert a.level == "none"
-        assert a.reasons[0].startswith("No sign of survey fatigue over 8 waves")
+        assert a.reasons[0].startswith("No sign of survey fatigue over 8 pulses")
 
     def test_one_other_indicator_worsening_is_watch(self) -> None:
         a = assess_fatigue(FLAT, [30] * 8, items_blank=BLANK, items_presented=SHOWN)
@@ -164,7 +164,7 @@ class TestAssessFatigue:
         # The fitted rates are 4.2% and 18.5%, well clear of a rounding edge.
         assert_allclose([blank.start, blank.end], [0.04166, 0.18537], atol=1e-5)
         assert a.reasons == (
-            "Items left blank rose from 4% to 19% of those shown over 8 waves "
+            "Items left blank rose from 4% to 19% of those shown over 8 pulses "
             "(trend p < 0.001).",
         )
 
@@ -181,7 +181,7 @@ class TestAssessFatigue:
         # 208.5/42 = 120.75, end 120.75 - 7 * 208.5/42 = 86.0.
         assert_allclose([text.start, text.end], [120.75, 86.0], atol=1e-9)
         assert a.reasons[0] == (
-            "Free-text comments shortened from about 121 to 86 characters over 8 waves "
+            "Free-text comments shortened from about 121 to 86 characters over 8 pulses "
             "(trend p < 0.001)."
         )
 
@@ -205,7 +205,7 @@ class TestAssessFatigue:
         # The line runs from 301.08 to 218.42 seconds: no rounding edge.
         assert_allclose([intercept, intercept + 7 * slope], [301.0833, 218.4167], atol=1e-4)
         assert a.reasons[0] == (
-            "Median completion time fell from about 301 to 218 seconds over 8 waves "
+            "Median completion time fell from about 301 to 218 seconds over 8 pulses "
             f"(trend {_p(time.p_value)})."
         )
         # Slower completion is not a sign of fatigue.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from survey_app.activation.ratings import RatingInput, record_activation
-from survey_app.core.clock import utcnow
+from survey_app.core.clock import local_date, utcnow
 from survey_app.models import Neighbourhood
 from survey_app.reporting import activation_report
 from tests.api.conftest import PREFIX, bearer
@@ -16,6 +16,8 @@ ACTIVATION = "/ints/{int_slug}/activation"
 def _groups(body):
     """Every rating group in a response, with where it sits."""
     yield "total", body["total"]
+    if body["month_in_progress"] is not None:
+        yield "month_in_progress", body["month_in_progress"]
     for name in ("months", "by_site", "by_channel"):
         for group in body[name]:
             yield f"{name}:{group['key']}", group
@@ -30,6 +32,8 @@ def _groups(body):
 
 def _report_groups(report):
     yield "total", report.total
+    if report.month_in_progress is not None:
+        yield "month_in_progress", report.month_in_progress
     for name, groups in (("months", report.months), ("by_site", report.by_site),
                          ("by_channel", report.by_channel)):
         for group in groups:
@@ -68,7 +72,7 @@ def test_the_demo_s_activation_is_activation_report_s(app, client, session, worl
                                                       issue_token, conforms):
     token = issue_token(world.lead)
     report = activation_report.activation_report(session, neighbourhood=world.neighbourhood,
-                                                 threshold=5)
+                                                 threshold=5, today=local_date(utcnow()))
     response = client.get(PREFIX + ACTIVATION.format(int_slug=world.neighbourhood.slug),
                           headers=bearer(token))
     assert response.status_code == 200
@@ -87,7 +91,7 @@ def test_the_demo_s_activation_is_activation_report_s(app, client, session, worl
     conforms(filtered, ACTIVATION)
     assert filtered.get_json()["filters"] == {"site": site, "channel": "kiosk"}
     _assert_same(filtered.get_json(), activation_report.activation_report(
-        session, neighbourhood=world.neighbourhood, threshold=5,
+        session, neighbourhood=world.neighbourhood, threshold=5, today=local_date(utcnow()),
         filters=activation_report.Filters(site=site, channel="kiosk")))
 
 
@@ -119,7 +123,8 @@ def test_small_activation_groups_come_back_null_with_the_reason(app, client, ses
                for g in hidden)
     assert body["total"]["n"] == 24
     _assert_same(body, activation_report.activation_report(
-        session, neighbourhood=session.get(Neighbourhood, small.neighbourhood_id), threshold=5))
+        session, neighbourhood=session.get(Neighbourhood, small.neighbourhood_id), threshold=5,
+        today=local_date(utcnow())))
 
 
 def test_an_unknown_site_or_channel_is_a_documented_400(client, world, issue_token, conforms):
@@ -129,3 +134,26 @@ def test_an_unknown_site_or_channel_is_a_documented_400(client, world, issue_tok
                               query_string=query, headers=bearer(token))
         assert response.status_code == 400, query
         conforms(response, ACTIVATION)
+
+
+def test_the_month_in_progress_comes_apart_from_the_months(app, client, session, make_site,
+                                                           make_user, issue_token, conforms):
+    instrument = app.extensions["pulse_instruments"]["patient-activation"]
+    site = make_site("MIP")
+    today = local_date(utcnow())
+    for index, on in enumerate([date(2026, 3, 2)] * 8 + [today] * 6):
+        record_activation(session, entry=RatingInput(
+            site=site, channel="clinician", rating=1 + index % 4, on=on,
+            idempotency_key=f"month-{index}"), instrument=instrument, pseudonym_key=None,
+            user_id=None, now=utcnow())
+    session.commit()
+    token = issue_token(make_user("lead", email="lead-m@example.test", ints=("test-int",)))
+    response = client.get(PREFIX + ACTIVATION.format(int_slug="test-int"),
+                          headers=bearer(token))
+    conforms(response, ACTIVATION)
+    body = response.get_json()
+    assert body["month_in_progress"]["key"] == f"{today:%Y-%m}"
+    assert body["month_in_progress"]["n"] == 6
+    assert body["months"][0]["key"] == "2026-03" and body["months"][0]["n"] == 8
+    assert f"{today:%Y-%m}" not in [month["key"] for month in body["months"]]
+    assert body["total"]["n"] == 8  # the month so far is in no total

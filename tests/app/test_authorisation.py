@@ -35,6 +35,7 @@ KIOSK = "kiosk"  # an enrolled device only: without its cookie everyone is refus
 MATRIX: dict[str, frozenset[str] | str] = {
     "static": EVERYONE,
     "health.healthz": EVERYONE,
+    "branding.logo": EVERYONE,  # an INT's logo, shown on pages open to all
     "auth.login": EVERYONE,
     "auth.change_password": SIGNED_IN,
     "auth.home": SIGNED_IN,
@@ -96,6 +97,7 @@ def world(app, session, make_team, make_user, riverside):
         "user_id": lead_a.id, "kiosk_id": 1, "schedule_id": 1, "action": "pause",
         "secret": "not-a-real-token", "code": site.code, "signed": "not-signed",
         "filename": "css/pulse.css", "table": None, "lead_b_id": lead_b.id,
+        "version": riverside.logo_sha256[:16],
     }
 
 

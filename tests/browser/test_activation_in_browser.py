@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from survey_app.models import ActivationRating, ExperienceRating
-from tests.conftest import PASSWORD
+from tests.browser.pages import assert_axe_clean, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -62,19 +62,6 @@ def _assert_fits(page: Any, width: int, height: int) -> None:
 TIMED_REFRESH = "meta-refresh"
 
 
-def _assert_axe_clean(page: Any, axe_violations: Any, *, pending: frozenset[str] = frozenset(),
-                      ) -> None:
-    violations = [v for v in axe_violations(page) if v["id"] not in pending]
-    assert violations == [], f"{page.url}: {violations}"
-
-
-def _sign_in(page: Any, live_server: str, email: str) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def _ratings(session: Any) -> list[ActivationRating]:
     session.expire_all()
     return list(session.exec(select(ActivationRating)).all())
@@ -89,9 +76,8 @@ def test_a_clinician_records_in_two_taps_on_a_phone_with_nothing_to_scroll(
     make_user("recorder", sites=("RMP",))
     page = new_page(*PHONE)
     page.goto(live_server + "/login")
-    _assert_axe_clean(page, axe_violations)
-    _sign_in(page, live_server, "recorder@example.test")
-    page.wait_for_url("**/activation/record")
+    assert_axe_clean(page, axe_violations)
+    sign_in(page, live_server, "recorder@example.test", landing="**/activation/record")
 
     # One site: nothing to choose there, so no site select.
     assert page.locator("select#site").count() == 0
@@ -100,7 +86,7 @@ def test_a_clinician_records_in_two_taps_on_a_phone_with_nothing_to_scroll(
     for name in ["1 Not very", "2 Okay", "3 Good", "4 Excellent"]:
         assert page.get_by_role("button", name=name, exact=True).is_visible()
     screenshot(page, "activation-record-phone")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     # The two taps: the consultation type, then the answer.
     page.get_by_label("Consultation").select_option("nurse")
@@ -113,7 +99,7 @@ def test_a_clinician_records_in_two_taps_on_a_phone_with_nothing_to_scroll(
     _assert_fits(page, *PHONE)
     assert _small_targets(page) == []
     screenshot(page, "activation-record-phone-saved")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     [rating] = _ratings(session)
     assert (rating.rating, rating.channel, rating.consultation_type, rating.proxy) == (
@@ -136,8 +122,7 @@ def test_a_recorder_with_two_sites_and_the_follow_up_fields_still_fits(
     make_site("HUB")
     make_user("recorder", sites=("RMP", "HUB"))
     page = new_page(*PHONE)
-    _sign_in(page, live_server, "recorder@example.test")
-    page.wait_for_url("**/activation/record")
+    sign_in(page, live_server, "recorder@example.test", landing="**/activation/record")
     # Two sites: nothing is guessed; the recorder chooses, then sees it above the answers.
     site = page.locator("select[name=site]")
     assert site.is_visible()
@@ -167,7 +152,7 @@ def test_a_recorder_with_two_sites_and_the_follow_up_fields_still_fits(
     assert _ratings(session) == []
     assert _small_targets(page) == []
     screenshot(page, "activation-record-phone-error")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     # The worst common case: two sites, a carer answered, a low rating and its prompt.
     nhs_number.fill("")
@@ -192,8 +177,7 @@ def test_a_recorder_with_two_sites_and_the_follow_up_fields_still_fits(
 
 
 def _enrol(page: Any, live_server: str, *, ask_experience: bool) -> None:
-    _sign_in(page, live_server, "admin@example.test")
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, live_server, "admin@example.test")
     page.goto(live_server + "/kiosk/enrol")
     page.get_by_label("Site").select_option("RMP")
     page.get_by_label("Name for this tablet").fill("Reception tablet")
@@ -210,7 +194,7 @@ def test_the_kiosk_asks_full_screen_resets_itself_and_never_shows_an_answer(
     page = new_page(*TABLET)
     page.goto(live_server + "/kiosk")
     assert "This device is not a kiosk" in page.content()
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     _enrol(page, live_server, ask_experience=True)
     # The admin is signed out: the tablet is for patients now.
@@ -226,7 +210,7 @@ def test_the_kiosk_asks_full_screen_resets_itself_and_never_shows_an_answer(
     _assert_fits(page, *TABLET)
     assert _small_targets(page) == []
     screenshot(page, "activation-kiosk-tablet")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     page.get_by_role("button", name="3 Good", exact=True).click()
     page.wait_for_url("**/kiosk/experience")
@@ -234,14 +218,14 @@ def test_the_kiosk_asks_full_screen_resets_itself_and_never_shows_an_answer(
     _assert_fits(page, *TABLET)
     assert _small_targets(page) == []
     screenshot(page, "activation-kiosk-experience-tablet")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     page.get_by_role("button", name="Very good", exact=True).click()
     page.wait_for_url("**/kiosk/thanks")
     thanked = time.monotonic()
     assert page.get_by_role("heading", name="Thank you").is_visible()
     _assert_fits(page, *TABLET)
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
     screenshot(page, "activation-kiosk-thanks-tablet")
 
     session.expire_all()
@@ -323,16 +307,16 @@ def test_a_patient_answers_by_qr_code_once_a_day(
     assert _scroll_size(page)[0] <= PHONE[0]
     assert _small_targets(page) == []
     screenshot(page, "activation-qr-phone")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     page.get_by_role("button", name="2 Okay", exact=True).click()
     page.wait_for_url("**/q/RMP/experience")
     assert _small_targets(page) == []
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
     page.get_by_role("button", name="Skip this question").click()
     page.wait_for_url("**/q/RMP/thanks")
     assert page.get_by_role("heading", name="Thank you").is_visible()
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     [rating] = _ratings(session)
     assert (rating.rating, rating.channel, rating.easy_read) == (2, "qr", False)
@@ -341,7 +325,7 @@ def test_a_patient_answers_by_qr_code_once_a_day(
     page.goto(live_server + "/q/RMP")
     assert page.get_by_role("heading", name="You have already answered today").is_visible()
     assert page.get_by_role("button").count() == 0  # nothing to answer again
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
     assert len(_ratings(session)) == 1
 
 
@@ -361,7 +345,7 @@ def test_the_easy_read_qr_page_shows_pictures_and_easy_words(
     assert _scroll_size(page)[0] <= PHONE[0]
     assert _small_targets(page) == []
     screenshot(page, "activation-qr-easy-read-phone")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
     page.get_by_role("button", name="1 Not very good", exact=True).click()
     page.wait_for_url("**/q/RMP/experience")
     [rating] = _ratings(session)
@@ -374,12 +358,11 @@ def test_the_poster_passes_axe(live_server, new_page, make_site, make_user, axe_
     make_site("RMP")
     make_user("recorder", sites=("RMP",))
     page = new_page(*PHONE)
-    _sign_in(page, live_server, "recorder@example.test")
-    page.wait_for_url("**/activation/record")
+    sign_in(page, live_server, "recorder@example.test", landing="**/activation/record")
     page.goto(live_server + "/sites/RMP/poster")
     qr = page.locator(".pulse-poster svg")
     assert qr.is_visible() and qr.bounding_box()["width"] >= 200
     assert "/q/RMP" in page.locator(".pulse-poster").inner_text()
     assert _scroll_size(page)[0] <= PHONE[0]
     screenshot(page, "activation-poster-phone")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from survey_app.core.clock import utcnow
 from survey_app.models import Message, Schedule, StaffMember
-from tests.conftest import PASSWORD
+from tests.browser.pages import assert_axe_clean, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,17 +29,13 @@ def admin_page(live_server, new_page, make_user) -> Any:
     """A desktop browser page signed in as an admin through /login."""
     make_user("admin")
     page = new_page(*DESKTOP)
-    page.goto(live_server + "/login")
-    page.get_by_label("Email address").fill("admin@example.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin/users")
+    sign_in(page, live_server, "admin@example.test", landing="**/admin/users")
     return page
 
 
-def _assert_axe_clean(page: Any, axe_violations: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
+def _fill_date(page: Any, name: str, day: str, month: str, year: str) -> None:
+    for part, typed in (("day", day), ("month", month), ("year", year)):
+        page.locator(f"#{name}-{part}").fill(typed)
 
 
 @pytest.mark.page_only
@@ -48,18 +44,18 @@ def test_the_schedules_page_shows_the_burden_and_errors_accessibly(
     make_team(slug="district-nursing", size=0)
     page = admin_page
     page.goto(live_server + "/admin/schedules")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     page.get_by_label("Quarterly (January, April, July and October), on a chosen weekday").check()
     page.get_by_label("Which one in the month").select_option(label="Last")
     page.get_by_label("Weekday", exact=True).select_option(label="Thursday")
-    page.get_by_label("Start date", exact=True).fill("2026-12-01")
+    _fill_date(page, "start_date", "1", "12", "2026")
     page.get_by_role("button", name="Check the burden").click()
     burden = page.locator("#burden")
     burden.wait_for()
     assert "Invitations a year 4" in " ".join(burden.inner_text().split())
     screenshot(page, "admin-schedules-burden")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
     assert session.exec(select(Schedule)).all() == []
 
     # The form kept the settings: saving them now makes the schedule.
@@ -68,17 +64,17 @@ def test_the_schedules_page_shows_the_burden_and_errors_accessibly(
     session.expire_all()
     [schedule] = session.exec(select(Schedule)).all()
     assert (schedule.cadence_kind, schedule.nth, schedule.weekday) == ("quarterly", -1, 3)
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     page.get_by_label("Every few weeks, from the start date").check()
     page.get_by_label("Every how many weeks").fill("1")
-    page.get_by_label("Start date", exact=True).fill("2026-12-01")
+    _fill_date(page, "start_date", "1", "12", "2026")
     page.get_by_role("button", name="Check the burden").click()
     summary = page.locator(".nhsuk-error-summary")
     summary.wait_for()
     assert "once every 21 days" in summary.inner_text()
     screenshot(page, "admin-schedules-error")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
 
 @pytest.mark.page_only
@@ -89,7 +85,7 @@ def test_the_schedules_page_has_nothing_wider_than_a_phone(admin_page, live_serv
     page.set_viewport_size({"width": PHONE[0], "height": PHONE[1]})
     page.goto(live_server + "/admin/schedules")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
 
 @pytest.mark.page_only
@@ -98,7 +94,7 @@ def test_the_roster_page_lists_problems_accessibly(admin_page, live_server, make
     make_team(slug="district-nursing", size=0)
     page = admin_page
     page.goto(live_server + "/admin/roster")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     bad = tmp_path / "roster.csv"
     bad.write_text(BAD_ROSTER)
@@ -109,7 +105,7 @@ def test_the_roster_page_lists_problems_accessibly(admin_page, live_server, make
     assert "not-an-email" in table.inner_text() and "podiatry" in table.inner_text()
     assert "2 problems in the file" in page.locator(".nhsuk-error-summary").inner_text()
     screenshot(page, "admin-roster-errors")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
     session.expire_all()
     assert session.exec(select(StaffMember)).all() == []
 
@@ -136,11 +132,11 @@ def test_the_outbox_and_messages_pages_pass_axe(admin_page, live_server, open_wa
     page.goto(live_server + "/admin/outbox")
     assert "http://pulse.test/p/" in page.locator(".pulse-message").inner_text()
     screenshot(page, "admin-outbox")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     page.get_by_role("link", name="Messages that need attention").click()
     page.wait_for_url("**/admin/messages")
     rows = page.locator("table").nth(1).locator("tbody tr")
     assert rows.count() == 2
     screenshot(page, "admin-messages")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from survey_app.models import ExperienceRating
-from tests.conftest import PASSWORD
+from tests.browser.pages import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,11 +20,7 @@ QUESTION = "How good are you at taking care of your health?"
 
 
 def _enrol(page: Any, live_server: str) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label("Email address").fill("admin@example.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, live_server, "admin@example.test")
     page.goto(live_server + "/kiosk/enrol")
     page.get_by_label("Site").select_option("RMP")
     page.get_by_label("Name for this tablet").fill("Reception tablet")
@@ -37,11 +33,12 @@ def _violations(page: Any, axe_violations: Any) -> list[dict[str, Any]]:
 
 
 @pytest.mark.page_only
+@pytest.mark.parametrize("size", [(360, 640), (1280, 800), TABLET])
 def test_the_follow_up_question_warns_then_starts_again(
-        live_server, new_page, make_site, make_user, session, axe_violations, screenshot):
+        live_server, new_page, make_site, make_user, session, axe_violations, screenshot, size):
     make_site("RMP")
     make_user("admin")
-    page = new_page(*TABLET)
+    page = new_page(*size)
     page.clock.install()
     _enrol(page, live_server)
     page.get_by_role("button", name="4 Excellent", exact=True).click()
@@ -58,7 +55,7 @@ def test_the_follow_up_question_warns_then_starts_again(
     assert "Are you still there?" in warning.inner_text()
     assert "20 seconds" in warning.inner_text()
     assert stay.is_visible()
-    screenshot(page, "activation-kiosk-timeout-warning-tablet")
+    screenshot(page, f"activation-kiosk-timeout-warning-{size[0]}x{size[1]}")
     assert _violations(page, axe_violations) == []
 
     stay.click()

@@ -9,28 +9,15 @@ import pytest
 from sqlmodel import select
 
 from survey_app.models import ActivationRating, Site
-from tests.conftest import PASSWORD
+from tests.browser.pages import assert_axe_clean, sign_in
 
 pytestmark = pytest.mark.browser
 
 ANSWERS = ["1 Not very", "2 Okay", "3 Good", "4 Excellent"]
 
 
-def _sign_in(page: Any, live_server: str, email: str) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/activation/record")
-
-
 def _answers(page: Any) -> list[Any]:
     return [page.get_by_role("button", name=name, exact=True) for name in ANSWERS]
-
-
-def _assert_axe_clean(page: Any, axe_violations: Any) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"{page.url}: {violations}"
 
 
 def _assert_fits(page: Any, width: int, height: int) -> None:
@@ -47,7 +34,7 @@ def test_a_recorder_with_several_sites_chooses_then_records_in_two_taps(
         make_site(code)
     make_user("recorder", sites=("ALD", "HUB", "RMP"))
     page = new_page(width, height)
-    _sign_in(page, live_server, "recorder@example.test")
+    sign_in(page, live_server, "recorder@example.test", landing="**/activation/record")
 
     # Nothing preselected, and the answers wait for a site.
     site = page.get_by_label("Site")
@@ -58,7 +45,7 @@ def test_a_recorder_with_several_sites_chooses_then_records_in_two_taps(
         assert answer.is_visible() and answer.is_disabled()
     _assert_fits(page, width, height)
     screenshot(page, f"record-choose-site-{width}x{height}")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     site.select_option("HUB")
     page.get_by_role("button", name="Use this site").click()
@@ -78,7 +65,7 @@ def test_a_recorder_with_several_sites_chooses_then_records_in_two_taps(
     assert all(answer.is_enabled() for answer in _answers(page))
     _assert_fits(page, width, height)
     screenshot(page, f"record-site-chosen-{width}x{height}")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
 
     # The two taps: the consultation type, then the answer.
     page.get_by_label("Consultation").select_option("nurse")
@@ -88,7 +75,7 @@ def test_a_recorder_with_several_sites_chooses_then_records_in_two_taps(
     assert "Saved: 3 Good" in saved.inner_text()
     assert page.locator("p.nhsuk-heading-m", has_text="Site HUB").is_visible()  # remembered
     screenshot(page, f"record-saved-{width}x{height}")
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)
     session.expire_all()
     [rating] = session.exec(select(ActivationRating)).all()
     assert (session.get(Site, rating.site_id).code, rating.rating,
@@ -98,4 +85,4 @@ def test_a_recorder_with_several_sites_chooses_then_records_in_two_taps(
     page.get_by_role("link", name="Change your site").click()
     page.get_by_label("Site").wait_for()
     assert all(answer.is_disabled() for answer in _answers(page))
-    _assert_axe_clean(page, axe_violations)
+    assert_axe_clean(page, axe_violations)

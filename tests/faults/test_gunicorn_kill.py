@@ -8,7 +8,7 @@ killed with SIGKILL mid-burst, later the master; the group is then killed outrig
 not yet thanked finishes. Each answer carries a unique marker in its free text, so it
 can be traced to its link without the app ever linking them.
 
-Afterwards: every answer acknowledged (302) is stored exactly once; every link is
+Afterwards: every answer acknowledged (303) is stored exactly once; every link is
 either spent with exactly one stored answer (a worker may die after the commit, before
 the reply) or still usable (the form opens and the answer goes through); no answer is
 stored without its link spent, and none twice.
@@ -208,7 +208,8 @@ def answer(port: int, person: Person, hidden_fields: Callable[[bytes], dict[str,
         person.outcomes.append(f"POST {type(error).__name__}")
         return
     person.outcomes.append(f"POST {sent.status}")
-    if sent.status == 302:
+    # A refused post is a 303 too, back to the page: only one to the thank-you acknowledges.
+    if sent.status == 303 and "/thank-you/" in sent.headers.get("location", ""):
         person.acknowledged = True
 
 

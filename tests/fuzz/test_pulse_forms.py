@@ -2,8 +2,9 @@
 
 Properties: never a server error, and an answer is stored only for a valid post (the
 page's own form token and signed item list, each answer one of the options shown or
-free text within its limit, at least one answered), and then only with the 302 that
-acknowledges it. Every other post stores nothing.
+free text within its limit, at least one answered), and then only with the 303 to the
+thank-you page that acknowledges it. Every other post stores nothing (a refused one is a
+303 back to the page itself, which shows why).
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ class LinkPool:
 
     def spend(self, token: str) -> None:
         self._tokens.remove(token)
+
+
+def _assert_refused(response: Any, page: str) -> None:
+    if response.status_code == 303:
+        assert response.headers["Location"] == page, response.headers["Location"]
+    else:
+        assert response.status_code in (400, 413, 415), response.status_code
 
 
 def _first(value: Any) -> Any:
@@ -150,15 +158,17 @@ def test_the_answer_form_stores_only_valid_answers_and_never_fails(
         tally[valid] += 1
         assert len(new_ids) == (1 if valid else 0), (response.status_code, fields, expected)
         if valid:
-            assert response.status_code == 302
+            assert response.status_code == 303
+            assert response.headers["Location"].startswith("/thank-you/")
             stored = {answer.item_id: answer.choice if answer.choice is not None else answer.text
                       for answer in session.exec(select(ItemAnswer).where(
                           col(ItemAnswer.response_id).in_(new_ids))).all()}
             assert stored == expected
             assert after["item_answer"] - before["item_answer"] == len(expected)
         else:
-            # 413: past the form's memory limit; 415: JSON, which no page sends.
-            assert response.status_code in (400, 413, 415), response.status_code
+            # 303 back to the page; 400: shown at once (a NUL, or answers too big to keep
+            # in the cookie); 413: past the form's memory limit; 415: JSON.
+            _assert_refused(response, f"/p/{token}")
             assert after == before
 
     tally = {True: 0, False: 0}
@@ -177,7 +187,7 @@ def test_raw_bodies_to_the_answer_form_never_fail_or_store(app, client, session,
         response = post_raw(client, f"/p/{token}", raw)
         assert_not_a_server_error(response, f"POST /p/<token> raw {raw!r:.300}")
         assert count_answers(session) == before
-        assert response.status_code in (400, 413, 415)
+        _assert_refused(response, f"/p/{token}")
 
     run()
 
@@ -186,7 +196,7 @@ def test_a_spent_link_stores_nothing_more(app, client, session, open_wave, hidde
     token = LinkPool(open_wave).fresh()
     page = hidden_fields(client.get(f"/p/{token}").data)
     first = client.post(f"/p/{token}", data={**page, "recommend_work": "likely"})
-    assert first.status_code == 302
+    assert first.status_code == 303
 
     @fuzz_settings(max_examples=20)
     @given(fields=st.dictionaries(field_names(["csrf_token", "shown", "recommend_work"]),
@@ -195,7 +205,7 @@ def test_a_spent_link_stores_nothing_more(app, client, session, open_wave, hidde
         before = count_answers(session)
         response = post_fields(client, f"/p/{token}", {**page, **fields})
         assert_not_a_server_error(response, f"POST spent /p/<token> {fields!r:.300}")
-        assert response.status_code in (400, 410, 413)  # 400: a NUL, refused before the view
+        _assert_refused(response, f"/p/{token}")  # 303 to the page, which says it is spent
         assert count_answers(session) == before
 
     run()

@@ -41,7 +41,7 @@ def answered_wave(app, client, session, open_wave, hidden_fields, caplog):
         marker = f"marker-{invitation.id}"
         result = client.post(url, data={**fields, "recommend_work": "likely",
                                         "one_thing_better": marker})
-        assert result.status_code == 302
+        assert result.status_code == 303
         truth[invitation.id] = marker
     return wave, truth
 
@@ -128,7 +128,7 @@ def test_request_logs_never_contain_a_token(answered_wave, caplog):
     wave, _ = answered_wave
     # The answers were posted while setting up the fixture.
     logged = "\n".join(record.getMessage() for record in caplog.get_records("setup"))
-    assert "POST /p/[link] 302" in logged
+    assert "POST /p/[link] 303" in logged
     assert not any(token in logged for token in wave.tokens.values())
 
 

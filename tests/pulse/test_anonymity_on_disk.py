@@ -54,7 +54,7 @@ def answered(app, client, session, open_wave, hidden_fields):
         marker = _marker(invitation.id)
         result = client.post(url, data={**fields, "recommend_work": "likely",
                                         "one_thing_better": marker})
-        assert result.status_code == 302
+        assert result.status_code == 303
         truth[invitation.id] = marker
     session.commit()  # end the test session's transaction: it must hold nothing back
     return wave, truth

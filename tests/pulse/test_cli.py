@@ -47,7 +47,7 @@ def test_wave_status_counts_answers(runner, client, make_team, hidden_fields):
     opened = _json(runner.invoke(args=["wave", "open", "--team", "district-nursing", "--json"]))
     path = opened["links"][0]["url"].replace("http://pulse.test", "")
     fields = hidden_fields(client.get(path).data)
-    assert client.post(path, data={**fields, "recommend_care": "likely"}).status_code == 302
+    assert client.post(path, data={**fields, "recommend_care": "likely"}).status_code == 303
     status = _json(runner.invoke(args=["wave", "status", str(opened["wave_id"]), "--json"]))
     assert status["invited"] == 4 and status["responded"] == 1
     assert status["response_rate"] == 0.25 and status["open"] is True
@@ -95,7 +95,7 @@ def test_code_cards_work_like_links(runner, client, session, open_wave, hidden_f
     assert page.status_code == 200
     answered = client.post(entered.headers["Location"],
                            data={**hidden_fields(page.data), "recommend_work": "likely"})
-    assert answered.status_code == 302
+    assert answered.status_code == 303
     assert len(session.exec(select(Response)).all()) == 1
     assert client.get(entered.headers["Location"]).status_code == 410
 

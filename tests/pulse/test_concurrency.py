@@ -17,22 +17,25 @@ def test_concurrent_posts_of_one_token_store_one_response(app, session, open_wav
     clients = [app.test_client() for _ in range(THREADS)]
     forms = [hidden_fields(c.get(url).data) for c in clients]
     start = threading.Barrier(THREADS)
-    statuses: list[int] = []
+    statuses: list[tuple[int, str]] = []
     lock = threading.Lock()
 
     def post(index: int) -> None:
         start.wait()
-        status = clients[index].post(url, data={**forms[index],
-                                                "recommend_work": "likely"}).status_code
+        posted = clients[index].post(url, data={**forms[index], "recommend_work": "likely"})
+        # The winner is sent to the thank-you page; the rest back to the link, now spent.
+        where = "thanks" if posted.headers["Location"].startswith("/thank-you/") else \
+            posted.headers["Location"]
         with lock:
-            statuses.append(status)
+            statuses.append((posted.status_code, where))
 
     threads = [threading.Thread(target=post, args=(i,)) for i in range(THREADS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(statuses) == [302] + [410] * (THREADS - 1)
+    assert sorted(statuses) == sorted([(303, "thanks")] + [(303, url)] * (THREADS - 1))
+    assert clients[0].get(url).status_code == 410
     session.expire_all()
     assert session.exec(select(func.count()).select_from(Response)).one() == 1
     assert session.exec(select(func.count()).select_from(Invitation)

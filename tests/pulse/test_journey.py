@@ -21,6 +21,13 @@ def _answer(client, url, hidden_fields, shown_items, **answers):
     return client.post(url, data={**fields, **answers}), shown_items(page.data)
 
 
+def _refused(client, url, data):
+    """Post ``data``; a refused post is a 303 back to the page, which shows the errors."""
+    posted = client.post(url, data=data)
+    assert posted.status_code == 303 and posted.headers["Location"] == url
+    return client.get(url)
+
+
 def _responses(session):
     session.expire_all()
     return session.exec(select(Response)).all()
@@ -33,7 +40,7 @@ def test_answering_stores_one_response_and_thanks(client, session, open_wave, hi
     result, shown = _answer(client, url, hidden_fields, shown_items,
                             recommend_work="likely", recommend_care="dont_know",
                             one_thing_better="  More joint visits  ")
-    assert result.status_code == 302
+    assert result.status_code == 303
     assert result.headers["Location"].startswith("/thank-you/test-int/district-nursing")
     thanks = client.get(result.headers["Location"])
     assert b"Thank you" in thanks.data
@@ -49,13 +56,15 @@ def test_answering_stores_one_response_and_thanks(client, session, open_wave, hi
     assert session.exec(select(Invitation).where(Invitation.used)).one()
 
 
-def test_a_second_submit_is_410_and_stores_nothing(client, session, open_wave, hidden_fields,
-                                                   shown_items):
+def test_a_second_submit_says_already_answered_and_stores_nothing(
+        client, session, open_wave, hidden_fields, shown_items):
     url = open_wave().urls[0]
     page = client.get(url)
     data = {**hidden_fields(page.data), "recommend_work": "likely"}
-    assert client.post(url, data=data).status_code == 302
-    again = client.post(url, data=data)
+    assert client.post(url, data=data).status_code == 303
+    resent = client.post(url, data=data)
+    assert resent.status_code == 303 and resent.headers["Location"] == url
+    again = client.get(url)
     assert again.status_code == 410
     assert b"already answered" in again.data
     assert b'href="/results/test-int/district-nursing"' in again.data  # their team's results
@@ -101,15 +110,15 @@ def test_missing_csrf_token_keeps_answers_and_stores_nothing(client, session, op
     page = client.get(url)
     fields = hidden_fields(page.data)
     del fields["csrf_token"]
-    result = client.post(url, data={**fields, "recommend_work": "unlikely"})
-    assert result.status_code == 400
+    result = _refused(client, url, {**fields, "recommend_work": "unlikely"})
+    assert result.status_code == 200
     html = result.data.decode()
     assert "There is a problem" in html and "send them again" in html
     assert 'value="unlikely" checked' in html
     assert _responses(session) == []
     # The re-shown page carries a fresh token: sending again works.
     retry = client.post(url, data={**hidden_fields(result.data), "recommend_work": "unlikely"})
-    assert retry.status_code == 302
+    assert retry.status_code == 303
     assert len(_responses(session)) == 1
 
 
@@ -120,25 +129,25 @@ def test_expired_form_token_keeps_answers_and_asks_again(client, session, open_w
     fields = hidden_fields(page.data)
     hours_later = time.time() + app.config["WTF_CSRF_TIME_LIMIT"] + 3600
     with mock.patch("itsdangerous.timed.time.time", return_value=hours_later):
-        result = client.post(url, data={**fields, "recommend_work": "likely",
+        result = _refused(client, url, {**fields, "recommend_work": "likely",
                                         "one_thing_better": "Shorter meetings"})
-        assert result.status_code == 400
+        assert result.status_code == 200
         html = result.data.decode()
         assert "open for a long time" in html
         assert 'value="likely" checked' in html and "Shorter meetings</textarea>" in html
         assert _responses(session) == []
         # The re-shown page carries a fresh token: sending again (still hours later) works.
         again = client.post(url, data={**hidden_fields(result.data), "recommend_work": "likely"})
-    assert again.status_code == 302
+    assert again.status_code == 303
 
 
 def test_a_forged_option_shows_the_error_summary_and_keeps_other_answers(
         client, session, open_wave, hidden_fields):
     url = open_wave().urls[0]
     fields = hidden_fields(client.get(url).data)
-    result = client.post(url, data={**fields, "recommend_work": "definitely",
+    result = _refused(client, url, {**fields, "recommend_work": "definitely",
                                     "recommend_care": "likely"})
-    assert result.status_code == 400
+    assert result.status_code == 200
     html = result.data.decode()
     assert 'class="nhsuk-error-summary"' in html
     assert '<a href="#recommend_work-0">Select one of the answers shown' in html
@@ -150,8 +159,8 @@ def test_a_forged_option_shows_the_error_summary_and_keeps_other_answers(
 def test_an_empty_submission_is_refused(client, session, open_wave, hidden_fields):
     url = open_wave().urls[0]
     fields = hidden_fields(client.get(url).data)
-    result = client.post(url, data={**fields, "one_thing_better": "   "})
-    assert result.status_code == 400
+    result = _refused(client, url, {**fields, "one_thing_better": "   "})
+    assert result.status_code == 200
     assert b"Answer at least one question" in result.data
     assert _responses(session) == []
     assert session.exec(select(Invitation).where(Invitation.used)).first() is None
@@ -161,8 +170,8 @@ def test_a_forged_item_list_is_refused(client, session, open_wave, hidden_fields
     url = open_wave().urls[0]
     fields = hidden_fields(client.get(url).data)
     fields["shown"] = fields["shown"][:-3] + "abc"
-    result = client.post(url, data={**fields, "recommend_work": "likely"})
-    assert result.status_code == 400
+    result = _refused(client, url, {**fields, "recommend_work": "likely"})
+    assert result.status_code == 200
     assert b"Something went wrong with this page" in result.data
     assert _responses(session) == []
 
@@ -171,9 +180,10 @@ def test_free_text_over_the_limit_is_refused_and_kept(client, session, open_wave
                                                       hidden_fields):
     url = open_wave().urls[0]
     fields = hidden_fields(client.get(url).data)
-    result = client.post(url, data={**fields, "one_thing_better": "x" * 1001})
-    assert result.status_code == 400
+    result = _refused(client, url, {**fields, "one_thing_better": "x" * 1001})
+    assert result.status_code == 200
     assert b"1000 characters or fewer" in result.data
+    assert b"x" * 1001 + b"</textarea>" in result.data
     assert _responses(session) == []
 
 
@@ -233,7 +243,9 @@ def test_a_wave_closed_while_the_page_was_open_says_closed_and_stores_nothing(
     with mock.patch("survey_app.pulse.responses.PulseLink.state",
                     return_value=responses_service.LinkState.OPEN):
         assert link.state(utcnow()) is responses_service.LinkState.OPEN
-        result = client.post(url, data={**fields, "recommend_work": "likely"})
+        posted = client.post(url, data={**fields, "recommend_work": "likely"})
+    assert posted.status_code == 303 and posted.headers["Location"] == url
+    result = client.get(url)
     assert result.status_code == 410 and b"This pulse has closed" in result.data
     assert _responses(session) == []
     assert session.exec(select(Invitation).where(Invitation.used)).first() is None

@@ -77,7 +77,7 @@ def test_a_valid_link_can_still_be_answered_after_the_limit(client, open_wave, h
     page = client.get(url, environ_base=GP_PRACTICE)
     answered = client.post(url, data={**hidden_fields(page.data), "recommend_work": "likely"},
                            environ_base=GP_PRACTICE)
-    assert answered.status_code == 302
+    assert answered.status_code == 303
     # Spent now, so it says so (410), rather than pretending it was a guess.
     assert client.get(url, environ_base=GP_PRACTICE).status_code == 410
 

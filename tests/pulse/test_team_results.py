@@ -127,7 +127,7 @@ def test_a_wave_shows_figures_only_once_it_has_closed(app, session, client, open
     wave = open_wave(size=6)
     for url in wave.urls:
         assert _answer(client, url, hidden_fields, recommend_work="extremely_likely",
-                       recommend_care="likely").status_code == 302
+                       recommend_care="likely").status_code == 303
 
     url = "/results/test-int/district-nursing"
     text = _text(client.get(url))
@@ -196,7 +196,9 @@ def test_the_latest_action_is_shown(session, client, riverside):
     session.commit()
     page = client.get(url)
     text = _text(page)
-    assert f"Do {_day((today - timedelta(days=2)).date())}" in text
+    # Staff read what is happening, not the improvement cycle's name for it.
+    assert f"Under way {_day((today - timedelta(days=2)).date())}" in text
+    assert ">Do<" not in page.data.decode()
     assert "Moved the weekly meeting to <Tuesdays>." in text
     assert b"&lt;Tuesdays&gt;" in page.data  # escaped, not markup
     assert "Asked the team what gets in the way." not in text  # only the latest
@@ -214,7 +216,11 @@ def test_the_thank_you_page_shows_the_headline_and_action(session, client, river
     assert "Thank you" in text
     assert (f"Would recommend the team as a place to work {_pct(work.estimate)} "
             f"Said likely or extremely likely") in text
-    assert f"{latest.stage} {_day(latest.taken_on)} {latest.description}" in text
+    # The demo's latest action for the team is at the PDSA "Study" stage, in staff's words.
+    assert latest.stage == "Study"
+    assert (f"Checking whether it worked {_day(latest.taken_on)} {latest.description}"
+            in text)
+    assert "Study" not in text
     assert f'href="/results/{riverside.slug}/district-nursing"' in page.data.decode()
     # Of the open wave, the thank-you page says nothing at all.
     assert "So far" not in text

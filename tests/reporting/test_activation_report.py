@@ -11,7 +11,7 @@ import html
 import io
 import re
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -30,6 +30,8 @@ from tests.conftest import PASSWORD
 LEAD = f"lead@{demo.EMAIL_DOMAIN}"
 ADMIN = f"admin@{demo.EMAIL_DOMAIN}"
 PAGE = f"/reports/{demo.INT_SLUG}/activation"
+#: Later than every rating these tests add: each of their months has ended.
+TODAY = date(2099, 1, 1)
 
 
 @pytest.fixture
@@ -215,7 +217,7 @@ def test_napc_figures_are_quoted_per_patient_with_their_source(client, login, ri
 
 def test_a_small_site_and_the_combination_that_would_isolate_a_group_are_hidden(
         app, session, client, login, riverside, make_site, add_ratings):
-    on = date.today().replace(day=1)
+    on = (date.today().replace(day=1) - timedelta(days=1)).replace(day=1)  # last month
     small = make_site(code="RSM", int_slug=demo.INT_SLUG, kind="clinic")
     mixed = make_site(code="RSX", int_slug=demo.INT_SLUG, kind="pharmacy")
     add_ratings(small, [(on, "kiosk", 1), (on, "kiosk", 2), (on, "qr", 4)])
@@ -239,24 +241,23 @@ def test_a_small_site_and_the_combination_that_would_isolate_a_group_are_hidden(
 
     rows = {r["Site"]: r for r in csv_rows(client, "sites")}
     assert rows["Site RSM"]["Ratings"] == "" and rows["Site RSM"]["% low (1 or 2)"] == ""
-    assert rows["Site RSM"]["Ratings hidden because"] == "too few answers"
-    assert rows["Site RSM"]["% low (1 or 2) hidden because"] == "too few answers"
+    assert rows["Site RSM"]["Hidden because"] == "too few answers"
     # RSM's 3 would be the INT's total minus the other sites: the smallest other goes too.
     assert rows["Site RSX"]["Ratings"] == ""
-    assert rows["Site RSX"]["Ratings hidden because"] == "hidden to protect another group"
+    assert rows["Site RSX"]["Hidden because"] == "hidden to protect another group"
     assert text_of(row(table(page, "sites-table"), "data-group", "RSX")).startswith(
         "Site RSX Hidden: hidden to protect another group")
     combos_csv = {(r["Site"], r["Channel"]): r for r in csv_rows(client, "site-channel")}
     kiosk_row = combos_csv[("Site RSX", "Waiting-room kiosk")]
-    assert kiosk_row["Ratings"] == "" and kiosk_row["Ratings hidden because"] == "too few answers"
+    assert kiosk_row["Ratings"] == "" and kiosk_row["Hidden because"] == "too few answers"
     clinician_row = combos_csv[("Site RSX", "Entered by a clinician")]
     assert clinician_row["Ratings"] == ""
-    assert clinician_row["Ratings hidden because"] == "hidden to protect another group"
+    assert clinician_row["Hidden because"] == "hidden to protect another group"
     assert clinician_row["Mean rating"] == ""
 
     # Filtered to kiosks, the by-site table is the same cells, hidden the same way.
     kiosk_sites = {r["Site"]: r for r in csv_rows(client, "sites", channel="kiosk")}
-    assert kiosk_sites["Site RSX"]["Ratings hidden because"] == "too few answers"
+    assert kiosk_sites["Site RSX"]["Hidden because"] == "too few answers"
 
 
 def test_a_filter_cannot_be_subtracted_from_the_whole_to_reveal_a_small_group(
@@ -270,16 +271,16 @@ def test_a_filter_cannot_be_subtracted_from_the_whole_to_reveal_a_small_group(
     neighbourhood = session.exec(select(Neighbourhood).where(
         Neighbourhood.slug == "small-int")).one()
 
-    whole = activation_report(session, neighbourhood=neighbourhood, threshold=5)
+    whole = activation_report(session, neighbourhood=neighbourhood, threshold=5, today=TODAY)
     assert [m.n for m in whole.months] == [32, 38]
-    report = activation_report(session, neighbourhood=neighbourhood, threshold=5,
+    report = activation_report(session, neighbourhood=neighbourhood, threshold=5, today=TODAY,
                                filters=Filters(site="BIG"))
     # January at BIG alone (30) would give the tiny site's 2 ratings as 32 - 30.
     january, february = report.months
     assert january.n is None and january.hidden_reason == "hidden to protect another group"
     # Nor can January be had as BIG's total minus February.
     assert february.n is None or report.total.n is None
-    tiny_only = activation_report(session, neighbourhood=neighbourhood, threshold=5,
+    tiny_only = activation_report(session, neighbourhood=neighbourhood, threshold=5, today=TODAY,
                                   filters=Filters(site="TNY"))
     assert tiny_only.months[0].hidden_reason == "too few answers"
     assert tiny_only.months[1].n is None  # else TNY's total minus February gives January
@@ -293,7 +294,7 @@ def test_a_filter_cannot_be_subtracted_from_the_whole_to_reveal_a_small_group(
     downloaded = list(csv.DictReader(io.StringIO(client.get(
         "/reports/small-int/activation/distribution.csv?site=BIG").get_data(as_text=True))))
     assert downloaded[0]["Month"] == "Jan 2025" and downloaded[0]["Ratings"] == ""
-    assert downloaded[0]["Ratings hidden because"] == "hidden to protect another group"
+    assert downloaded[0]["Hidden because"] == "hidden to protect another group"
 
 
 def test_a_hidden_month_cannot_be_worked_out_from_its_period_s_total(session, make_site,
@@ -304,7 +305,7 @@ def test_a_hidden_month_cannot_be_worked_out_from_its_period_s_total(session, ma
                        for month, size in enumerate(sizes, start=1) for i in range(size)])
     neighbourhood = session.exec(select(Neighbourhood).where(
         Neighbourhood.slug == "one-int")).one()
-    report = activation_report(session, neighbourhood=neighbourhood, threshold=5)
+    report = activation_report(session, neighbourhood=neighbourhood, threshold=5, today=TODAY)
     assert report.months[5].hidden_reason == "too few answers"
     # The page shows January to June's total (203) in the period table: June's 3
     # must not be that total minus the months shown.
@@ -336,11 +337,11 @@ def test_paired_change_under_a_channel_filter_cannot_be_subtracted_from_the_whol
         Neighbourhood.slug == "paired-int")).one()
 
     whole = _paired_by_site(activation_report(session, neighbourhood=neighbourhood,
-                                              threshold=5))
+                                              threshold=5, today=TODAY))
     assert whole["PRD"].pairs == whole["all"].pairs == 22
     for filters in (Filters(channel="clinician"), Filters(site="PRD", channel="clinician")):
         narrowed = _paired_by_site(activation_report(session, neighbourhood=neighbourhood,
-                                                     threshold=5, filters=filters))
+                                                     threshold=5, today=TODAY, filters=filters))
         for key, row in narrowed.items():
             # 22 - 20 = 2 < 5: either side may show, never both.
             assert row.pairs is None or whole[key].pairs is None, (filters, key)
@@ -362,12 +363,12 @@ def test_paired_change_at_one_site_is_hidden_as_in_the_whole_int(session, make_s
         Neighbourhood.slug == "pairs-int")).one()
 
     whole = _paired_by_site(activation_report(session, neighbourhood=neighbourhood,
-                                              threshold=5))
+                                              threshold=5, today=TODAY))
     assert whole["TNP"].pairs is None and whole["TNP"].hidden_reason == "too few answers"
     # BGP's 20 next to the pooled 22 would give TNP's 2, so one of them is hidden...
     assert whole["BGP"].pairs is None or whole["all"].pairs is None
     # ... and opening BGP alone shows no more than the whole INT does.
-    [alone] = activation_report(session, neighbourhood=neighbourhood, threshold=5,
+    [alone] = activation_report(session, neighbourhood=neighbourhood, threshold=5, today=TODAY,
                                 filters=Filters(site="BGP")).paired
     assert alone.pairs == whole["BGP"].pairs
     assert alone.hidden_reason == whole["BGP"].hidden_reason

@@ -20,7 +20,7 @@ def test_closing_a_wave_summarises_it(client, session, open_wave, hidden_fields)
     wave = open_wave(size=5)
     for url, answers in zip(wave.urls, ANSWERS, strict=False):
         page = client.get(url)
-        assert client.post(url, data={**hidden_fields(page.data), **answers}).status_code == 302
+        assert client.post(url, data={**hidden_fields(page.data), **answers}).status_code == 303
     waves.close_wave(session, wave=session.get(Wave, wave.wave_id), now=utcnow())
     session.commit()
 

@@ -21,6 +21,7 @@ from survey_app.models import WaveItemSummary as ItemRow
 from survey_app.pulse import waves
 from survey_app.reporting import overview, team_report
 from survey_app.reporting.views.overview import FATIGUE_LABELS, FATIGUE_TAGS
+from tests.dates import date_fields, with_date_fields
 from tests.figures import renderings
 
 TEAM = "district-nursing"
@@ -89,14 +90,15 @@ def test_the_chart_figures_are_analysis_xmr_of_the_same_percentages(lead_signed_
     # The team whose engagement really rose shows special-cause improvement, on the
     # chart (blue squares) and in words in the table.
     assert "special_cause_improvement" in chart.variation
-    assert any(row[6] == "Special cause: improvement" for row in rows)
+    assert any(row[6] == "Unusual rise, better" for row in rows)
     assert 'class="point point--special_cause_improvement"' in html
     # Engagement too is analysis/'s, from the per-wave totals.
     engagement = table(html, "table-engagement")
     assert all(re.fullmatch(r"\d+\.\d", row[2]) for row in engagement)
     # Every chart has its title and description, and the response rate sits under it.
     assert html.count('<svg') >= 7
-    assert html.count("chart chart--response-rate") == 3
+    # Each chart is drawn wide and narrow (CSS shows one of them): two of each.
+    assert html.count("chart chart--response-rate") == 6
     assert "<title" in html and "<desc" in html
 
 
@@ -318,7 +320,7 @@ def test_an_action_added_through_the_form_is_listed_and_drawn(lead_signed_in, cl
     taken_on = wave_date(session, series[5].wave_id, 2)
     before = len(session.exec(select(TeamAction)).all())  # the demo's own log
     response = client.post(f"{url}/actions", data={
-        **fields, "taken_on": taken_on.isoformat(), "stage": "Do",
+        **fields, **date_fields("taken_on", taken_on), "stage": "Do",
         "description": "Started a weekly huddle"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"{url}#actions")
@@ -333,8 +335,8 @@ def test_an_action_added_through_the_form_is_listed_and_drawn(lead_signed_in, cl
     [row] = [row for row in rows if row[3] == "Started a weekly huddle"]
     assert row[1:] == [f"{taken_on.day} {taken_on:%B %Y}", "Do", "Started a weekly huddle",
                        series[5].label]
-    # A marker on each of the three charts, at that pulse.
-    assert html.count(f"<title>{row[0]}: Started a weekly huddle</title>") == 3
+    # A marker on each of the three charts (each drawn wide and narrow), at that pulse.
+    assert html.count(f"<title>{row[0]}: Started a weekly huddle</title>") == 6
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "action.add")).all()
     assert len(events) == 1 and events[0].target == f"team:{lead_signed_in}/{TEAM}"
     assert "huddle" not in (events[0].detail or "")
@@ -343,7 +345,10 @@ def test_an_action_added_through_the_form_is_listed_and_drawn(lead_signed_in, cl
 @pytest.mark.parametrize(("change", "message"), [
     ({"description": "   "}, "Enter what was done"),
     ({"taken_on": "2999-01-01"}, "The date must be today or in the past"),
-    ({"taken_on": "31/02/2025"}, "Enter a real date"),
+    ({"taken_on": "31/02/2025"},
+     "Date of the action must be a real date: February 2025 has no day 31"),
+    ({"taken_on": "6/1/"}, "Date of the action must include a year"),
+    ({"taken_on": "6/Jan/2025"}, "The month of date of the action must be a number"),
     ({"taken_on": ""}, "Enter the date of the action"),
     ({"stage": "Celebrate"}, "Choose a stage from the list"),
     ({"description": "x" * 501}, "500 characters or fewer"),
@@ -352,8 +357,9 @@ def test_an_action_added_through_the_form_is_listed_and_drawn(lead_signed_in, cl
 def test_bad_action_input_is_refused_with_the_error_summary(lead_signed_in, client, session,
                                                             hidden_fields, change, message):
     url = f"/reports/{lead_signed_in}/teams/{TEAM}"
-    data = {**hidden_fields(client.get(url).data), "taken_on": "2025-01-06", "stage": "Plan",
-            "description": "Started a weekly huddle", **change}
+    data = with_date_fields({**hidden_fields(client.get(url).data), "taken_on": "2025-01-06",
+                             "stage": "Plan", "description": "Started a weekly huddle",
+                             **change}, "taken_on")
     before = len(session.exec(select(TeamAction)).all())
     response = client.post(f"{url}/actions",
                            data={k: v for k, v in data.items() if v is not None})
@@ -370,7 +376,7 @@ def test_rebase_is_refused_without_special_cause_and_recomputes_limits_with_it(
     gp_series = overview.team_series(session, team_id=gp.id)
     gp_url = f"/reports/{lead_signed_in}/teams/gp-practice"
     html = client.get(gp_url).data.decode()
-    assert "No chart shows a sustained shift" in html
+    assert "No chart shows a lasting change" in html
     response = client.post(f"{gp_url}/rebase", data={
         **hidden_fields(html.encode()), "wave_id": str(gp_series[6].wave_id),
         "reason": "New manager"})
@@ -409,8 +415,8 @@ def test_each_table_downloads_as_csv(lead_signed_in, client, session, hidden_fie
     url = f"/reports/{lead_signed_in}/teams/{TEAM}"
     series = overview.team_series(session, team_id=team_of(session, TEAM).id)
     client.post(f"{url}/actions", data={
-        **hidden_fields(client.get(url).data), "taken_on": wave_date(
-            session, series[2].wave_id).isoformat(), "stage": "Plan",
+        **hidden_fields(client.get(url).data),
+        **date_fields("taken_on", wave_date(session, series[2].wave_id)), "stage": "Plan",
         "description": "=HYPERLINK(\"x\") rota review"})
     parsed = {}
     for name in ("measures", "heatmap", "fatigue", "actions"):
@@ -421,16 +427,16 @@ def test_each_table_downloads_as_csv(lead_signed_in, client, session, hidden_fie
         parsed[name] = list(csv.reader(io.StringIO(response.data.decode())))
     measures = parsed["measures"]
     assert measures[0] == ["Measure", "Pulse", "Invited", "Responded", "Response rate (%)",
-                           "Value", "Value hidden because", "Mean", "Lower process limit",
-                           "Upper process limit", "Variation"]
+                           "Value", "Mean", "Lower process limit",
+                           "Upper process limit", "Variation", "Hidden because"]
     assert len(measures) == 1 + 3 * len(series)
     chart = xmr(work_percentages(series))
     first = measures[1]
     assert first[1] == series[0].label
     assert float(first[5]) == pytest.approx(work_percentages(series)[0], abs=0.01)
-    assert float(first[7]) == pytest.approx(chart.mean[0], abs=0.01)
+    assert float(first[6]) == pytest.approx(chart.mean[0], abs=0.01)
     assert parsed["heatmap"][0] == ["Question", "Pulses", "Mean score (0 to 10)",
-                                    "Mean score (0 to 10) hidden because"]
+                                    "Hidden because"]
     assert parsed["fatigue"][0][:4] == ["Pulse", "Invited", "Responded", "Response rate (%)"]
     assert len(parsed["fatigue"]) == 1 + len(series)
     # A description that looks like a formula is neutralised.

@@ -326,7 +326,7 @@ def test_sound_schedules_pass() -> None:
     ("cadence", "overrides", "message"),
     [
         (Cadence("weeks", every=4), {"end": date(2026, 1, 4)},
-         "end date 04/01/2026 is before the start date 05/01/2026"),
+         "end date 4 January 2026 is before the start date 5 January 2026"),
         (Cadence("weeks", every=4), {"window_days": 1}, "at least 2 days"),
         (Cadence("quarterly"), {"window_days": 61}, "at most 60 days"),
         (Cadence("weeks", every=4), {"window_days": 29}, "longer than the 28 days"),

@@ -28,6 +28,14 @@ Paired change compares each patient's first rating in the earlier period with
 their latest in the later one: the latest :data:`PERIOD_MONTHS` months against
 as many before them.
 
+The month in progress (the current calendar month, London time) is kept out
+of every table until it ends, the charts, the periods, paired change and its
+verdicts, and the tables of all months together (by site and channel, "All
+months"): a fortnight of ratings plotted beside full months reads as a dip or
+a jump that is only a short month. It is one group of its own, labelled "so
+far (month in progress)" and suppressed alone; being in no total shown, it
+cannot be worked out from one (on its first days it is nearly always small).
+
 Statistics come from :mod:`analysis`: distributions and Wilson intervals from
 :func:`~analysis.activation.activation_from_counts`, the change in the share of
 low activation from :func:`~analysis.proportions.newcombe_difference`, paired
@@ -58,6 +66,7 @@ from survey_app.reporting.activation_report.cube import (
     PERIOD_MONTHS,
     Filters,
     SiteRef,
+    complete_months,
     load_cube,
     period_bounds,
     sites_of,
@@ -67,16 +76,19 @@ from survey_app.reporting.activation_report.paired import PairedRow, paired_chan
 from survey_app.reporting.activation_report.records import RatingRecord, VersionedRatings
 from survey_app.reporting.activation_report.tables import (
     CHANNEL_LABELS,
+    IN_PROGRESS,
     PeriodRow,
     RatingGroup,
     SiteChannelTable,
     month_groups,
+    month_in_progress_group,
     period_rows,
     site_channel_groups,
 )
 
 __all__ = [
     "CHANNEL_LABELS",
+    "IN_PROGRESS",
     "PERIOD_MONTHS",
     "ActivationReport",
     "CurrentQuestionnaire",
@@ -100,12 +112,18 @@ _UNFILTERED: Final = Filters()
 
 @dataclass(frozen=True, slots=True)
 class ActivationReport:
-    """Everything the activation page and its downloads show, already suppressed."""
+    """Everything the activation page and its downloads show, already suppressed.
+
+    Every table covers the months that have ended (``months``, the series the
+    charts and the change read). ``month_in_progress`` is the current month so
+    far, in none of them (None when it has no ratings yet).
+    """
 
     threshold: int
     filters: Filters
     sites: tuple[SiteRef, ...]
     months: tuple[RatingGroup, ...]
+    month_in_progress: RatingGroup | None
     total: RatingGroup
     by_site: tuple[RatingGroup, ...]
     by_channel: tuple[RatingGroup, ...]
@@ -118,7 +136,14 @@ class ActivationReport:
 
     @property
     def has_ratings(self) -> bool:
-        return bool(self.months)
+        return bool(self.months) or self.month_in_progress is not None
+
+    @property
+    def month_in_progress_name(self) -> str | None:
+        """The month in progress by its name alone ("Dec 2026"); None without its ratings."""
+        if self.month_in_progress is None:
+            return None
+        return self.month_in_progress.label.removesuffix(f" {IN_PROGRESS}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +158,11 @@ class CurrentQuestionnaire:
 
 
 def activation_report(session: Session, *, neighbourhood: Neighbourhood, threshold: int,
-                      filters: Filters = _UNFILTERED) -> ActivationReport:
+                      today: date, filters: Filters = _UNFILTERED) -> ActivationReport:
     """The INT's activation report, narrowed by `filters`, with every table suppressed.
+
+    `today` is the date in England (:func:`~survey_app.core.clock.local_date`):
+    its month is the month in progress.
 
     Raises
     ------
@@ -149,7 +177,11 @@ def activation_report(session: Session, *, neighbourhood: Neighbourhood, thresho
         raise ValueError(f"site {filters.site!r} is not a site of this INT")
     if filters.channel is not None and filters.channel not in CHANNELS:
         raise ValueError(f"channel {filters.channel!r} is unknown")
-    cube = load_cube(session, sites)
+    loaded = load_cube(session, sites, today=today)
+    complete = complete_months(loaded.months, today)
+    in_progress = (month_in_progress_group(loaded, complete, sites, filters, threshold)
+                   if complete < len(loaded.months) else None)
+    cube = loaded.ended(complete)
     bounds = period_bounds(cube.months)
     months, total = month_groups(cube, sites, filters, threshold, bounds)
     site_channel, by_site, by_channel = site_channel_groups(cube, sites, filters, threshold)
@@ -162,7 +194,8 @@ def activation_report(session: Session, *, neighbourhood: Neighbourhood, thresho
         periods = period_rows(cube, sites, filters, threshold, bounds)
         paired = paired_change(session, cube, sites, filters, threshold, bounds, periods)
     return ActivationReport(
-        threshold=threshold, filters=filters, sites=sites, months=months, total=total,
+        threshold=threshold, filters=filters, sites=sites, months=months,
+        month_in_progress=in_progress, total=total,
         by_site=by_site, by_channel=by_channel, site_channel=site_channel,
         earlier_label=earlier_label, later_label=later_label, periods=periods,
         paired=paired, napc=NAPC_FIGURES,

@@ -3,6 +3,11 @@
 The ratings are counted once, in SQL, by month x site x channel x rating; a
 filter is a pair of masks (sites, channels) over that cube. The month helpers
 place the months in the two periods that paired change compares.
+
+The month in progress (the current calendar month, London time) is loaded
+with the rest but kept apart (:meth:`Cube.ended`): a month with a week of
+ratings is not a month, and summed or compared with full ones it would read
+as a change that is only a short month.
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ __all__ = [
     "IntArray",
     "SiteRef",
     "broader_masks",
+    "complete_months",
     "load_cube",
     "masks",
     "month_grid",
     "month_label",
+    "next_month",
     "period_bounds",
     "sites_of",
     "span_label",
@@ -78,9 +85,23 @@ class Cube:
     months: tuple[tuple[int, int], ...]
     counts: IntArray  # shape (months, sites, channels, 4)
 
+    def ended(self, count: int) -> Cube:
+        """The cube of its first `count` months (see :func:`complete_months`)."""
+        return Cube(self.months[:count], self.counts[:count])
 
-def load_cube(session: Session, sites: Sequence[SiteRef]) -> Cube:
-    """One GROUP BY over the INT's ratings; months with no rating between are filled in."""
+
+def next_month(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def load_cube(session: Session, sites: Sequence[SiteRef], *, today: date) -> Cube:
+    """One GROUP BY over the INT's ratings up to `today`'s month; gaps between are filled in.
+
+    Ratings are dated the day they are given, so none is later than today; one
+    dated after this month (a clock set wrong) is left out rather than shown
+    as a month that has not begun.
+    """
     site_index = {site.id: i for i, site in enumerate(sites)}
     if not sites:
         return Cube((), np.zeros((0, 0, len(CHANNELS), 4), np.int64))
@@ -90,7 +111,8 @@ def load_cube(session: Session, sites: Sequence[SiteRef]) -> Cube:
                                 col(ActivationRating.rating))
     rows = session.execute(
         sql_select(year, month, site_id, channel, rating, func.count())
-        .where(site_id.in_(list(site_index)))
+        .where(site_id.in_(list(site_index)),
+               col(ActivationRating.rated_on) < next_month(today))
         .group_by(year, month, site_id, channel, rating)
     ).all()
     valid = [(int(y), int(m), int(s), str(c), int(r), int(n)) for y, m, s, c, r, n in rows
@@ -157,9 +179,18 @@ def month_grid(sizes: IntArray, bounds: tuple[list[int], list[int]] | None
     return grid, where
 
 
+def complete_months(months: Sequence[tuple[int, int]], today: date) -> int:
+    """How many of `months` (in order, none after `today`'s) have ended by `today`."""
+    return sum(1 for month in months if month < (today.year, today.month))
+
+
 def period_bounds(months: Sequence[tuple[int, int]]
                   ) -> tuple[list[int], list[int]] | None:
-    """Month indices of the earlier and the later period: the latest months and those before."""
+    """Month indices of the earlier and the later period: the latest months and those before.
+
+    Pass only complete months (see :func:`complete_months`): the periods end
+    with the latest month that has ended.
+    """
     size = min(PERIOD_MONTHS, len(months) // 2)
     if size == 0:
         return None

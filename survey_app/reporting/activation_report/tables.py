@@ -33,16 +33,21 @@ from survey_app.reporting.vocabulary import TOO_FEW_ANSWERS
 
 __all__ = [
     "CHANNEL_LABELS",
+    "IN_PROGRESS",
     "PeriodRow",
     "RatingGroup",
     "SiteChannelTable",
     "month_groups",
+    "month_in_progress_group",
     "period_rows",
     "site_channel_groups",
 ]
 
 #: Each channel in words, as the report and its downloads name it.
 CHANNEL_LABELS: Final[dict[str, str]] = dict(CHANNEL_DISPLAY)
+
+#: After the month's name, wherever the month in progress is shown.
+IN_PROGRESS: Final = "so far (month in progress)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,8 @@ def _group(key: str, label: str, counts: IntArray, hidden: bool,
 def month_groups(cube: Cube, sites: Sequence[SiteRef], filters: Filters, threshold: int,
                  bounds: tuple[list[int], list[int]] | None
                  ) -> tuple[tuple[RatingGroup, ...], RatingGroup]:
+    if not cube.months:  # no month has ended, or no ratings: nothing to suppress
+        return (), _group("all", "All months", np.zeros(4, np.int64), False, None)
     site_mask, channel_mask = masks(sites, filters)
     by_rating = view(cube.counts, site_mask, channel_mask)
     grid, where = month_grid(by_rating.sum(axis=1), bounds)
@@ -113,6 +120,25 @@ def month_groups(cube: Cube, sites: Sequence[SiteRef], filters: Filters, thresho
     total = _group("all", "All months", by_rating.sum(axis=0), protection.grand_hidden,
                    protection.grand_reason)
     return months, total
+
+
+def month_in_progress_group(cube: Cube, index: int, sites: Sequence[SiteRef],
+                            filters: Filters, threshold: int) -> RatingGroup:
+    """The ratings so far of the cube's month `index`, the month in progress, suppressed alone.
+
+    No other table counts this month, so no total shown elsewhere includes it:
+    it is checked as a group of its own, and against the same month in each
+    broader view a user can open.
+    """
+    month = cube.counts[index:index + 1]
+    site_mask, channel_mask = masks(sites, filters)
+    counts = view(month, site_mask, channel_mask)[0]
+    broader = [np.array([view(month, s, c).sum()], dtype=np.int64)
+               for s, c in broader_masks(sites, filters)]
+    protection = protect(np.array([counts.sum()], dtype=np.int64), broader, threshold)
+    year, number = cube.months[index]
+    return _group(f"{year:04d}-{number:02d}", f"{month_label(year, number)} {IN_PROGRESS}",
+                  counts, bool(protection.hidden[0]), protection.reasons[0])
 
 
 def site_channel_groups(

@@ -8,6 +8,7 @@ alone: shapes, letters and text legends say the same thing.
 
 from __future__ import annotations
 
+from survey_app.reporting.charts._svg import for_every_width
 from survey_app.reporting.charts.heatmap import Cell, heatmap_svg
 from survey_app.reporting.charts.icons import (
     assurance_icon_svg,
@@ -30,6 +31,7 @@ __all__ = [
     "XmRTableRow",
     "assurance_icon_svg",
     "assurance_words",
+    "for_every_width",
     "heatmap_svg",
     "response_rate_svg",
     "variation_icon_svg",

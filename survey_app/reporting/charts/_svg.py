@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from html import escape
 
 # NHS identity colours for text and lines; Making Data Count colours for variation.
@@ -26,6 +26,14 @@ NEUTRAL_PURPLE = "#490092"
 FONT = "Frutiger W01, Arial, Helvetica, sans-serif"
 
 IMPROVEMENTS = ("increase", "decrease", "neutral")
+
+#: Every chart is drawn twice: WIDE for screens of 720 px and up (and the PDF), where
+#: reports.css shows it at exactly its viewBox width, and NARROW for phones, where it is
+#: shown between 288 px (a 320 px phone) and 480 px wide.  Text is sized in viewBox units
+#: so that it renders at 12 px or more at the smallest of those widths.
+WIDE = 640
+NARROW = 320
+PHONE_BREAKPOINT = 720
 
 # Characters XML 1.0 does not allow, even escaped: dropped so the SVG stays well-formed.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -135,6 +143,43 @@ def check_size(width: int, height: int) -> None:
         raise ValueError(f"width must be at least 200, got {width}")
     if height < 80:
         raise ValueError(f"height must be at least 80, got {height}")
+
+
+def font_size(width: int) -> int:
+    """The chart text size, in viewBox units, for a chart drawn `width` wide.
+
+    A WIDE chart is never shown narrower than its viewBox, so 12 units are 12 px; a
+    narrower one may be shown at 288 / 320 of its width, so 14 units are 12.6 px.
+    """
+    return 12 if width >= WIDE else 14
+
+
+def wrap(words: str, characters: int) -> list[str]:
+    """`words` broken into lines of at most `characters`, at spaces where there are any."""
+    lines: list[str] = []
+    for word in words.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= characters:
+            lines[-1] += " " + word
+        else:
+            # A single word longer than a line is broken, never cut off.
+            while len(word) > characters:
+                lines.append(word[:characters])
+                word = word[characters:]
+            lines.append(word)
+    return lines or [""]
+
+
+def for_every_width(draw: Callable[..., str], *, chart_id: str, **arguments: object) -> str:
+    """The chart `draw` makes, drawn WIDE and NARROW, each in its own wrapper.
+
+    reports.css shows the wide one on screens from PHONE_BREAKPOINT up and in print,
+    the narrow one below it, so chart text is never smaller than 12 px.  The narrow
+    copy's ids end in ``-narrow``, so the two never clash.
+    """
+    wide = draw(width=WIDE, chart_id=chart_id, **arguments)
+    narrow = draw(width=NARROW, chart_id=f"{chart_id}-narrow", **arguments)
+    return (f'<div class="pulse-chart-wide">{wide}</div>'
+            f'<div class="pulse-chart-narrow">{narrow}</div>')
 
 
 def text_width(value: str, font_size: float) -> float:

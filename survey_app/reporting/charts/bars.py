@@ -24,8 +24,10 @@ from survey_app.reporting.charts._svg import (
     SECONDARY,
     TEXT,
     WHITE,
+    WIDE,
     check_size,
     element,
+    font_size,
     format_number,
     make_id,
     nice_ticks,
@@ -35,7 +37,16 @@ from survey_app.reporting.charts._svg import (
     text_width,
     titled,
 )
-from survey_app.reporting.charts.xmr import MARGIN_LEFT, MARGIN_RIGHT, x_positions
+from survey_app.reporting.charts.xmr import (
+    MARGIN_LEFT,
+    MARGIN_RIGHT,
+    TimeLayout,
+    axis_titles,
+    legend_label,
+    line_height,
+    time_layout,
+    x_positions,
+)
 
 __all__ = [
     "RATING_FILLS",
@@ -47,11 +58,6 @@ __all__ = [
 #: Fill of each rating 1-4: NHS dark blue to pale blue, lowest rating darkest.
 RATING_FILLS: tuple[str, ...] = ("#003087", "#005eb8", "#41b6e6", "#c8e8f7")
 _HATCHED = (0, 1)  # indices of the ratings that count as low activation
-_FONT_SIZE = 11
-_TOP = 12
-_AXIS_BELOW = 44
-_LEGEND_ROW = 20
-_MIN_LABEL_HEIGHT = 14.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +88,10 @@ def _y(value: float, top: float, bottom: float, lo: float, hi: float) -> float:
     return bottom - (value - lo) / (hi - lo) * (bottom - top)
 
 
-def _axes(labels: Sequence[str], xs: Sequence[float], width: int, top: float, bottom: float,
+def _axes(labels: Sequence[str], xs: Sequence[float], layout: TimeLayout,
           ticks: Sequence[float], lo: float, hi: float, unit: str) -> list[str]:
+    """Gridlines with the y-axis ticks, and the x axis with as many month labels as fit."""
+    width, top, bottom, font = layout.width, layout.top, layout.bottom, layout.font
     step = ticks[1] - ticks[0] if len(ticks) > 1 else None
     y_parts = []
     for tick in ticks:
@@ -92,19 +100,20 @@ def _axes(labels: Sequence[str], xs: Sequence[float], width: int, top: float, bo
                                         "x2": float(width - MARGIN_RIGHT), "y1": y, "y2": y,
                                         "stroke": GRID, "stroke-width": 1.0}))
         y_parts.append(element("text", {"class": "tick-label", "x": MARGIN_LEFT - 6.0,
-                                        "y": y + 4, "text-anchor": "end",
-                                        "font-size": _FONT_SIZE, "fill": SECONDARY},
+                                        "y": y + font / 3, "text-anchor": "end",
+                                        "font-size": font, "fill": SECONDARY},
                                text(f"{format_number(tick, step)}{unit}")))
     slot = (width - MARGIN_LEFT - MARGIN_RIGHT) / len(labels)
-    every = max(1, math.ceil((max(text_width(label, _FONT_SIZE) for label in labels) + 8)
+    every = max(1, math.ceil((max(text_width(label, font) for label in labels) + 8)
                              / slot))
     x_parts = [element("line", {"class": "axis", "x1": float(MARGIN_LEFT),
                                 "x2": float(width - MARGIN_RIGHT), "y1": bottom, "y2": bottom,
                                 "stroke": SECONDARY, "stroke-width": 1.0})]
     for i, (x, label) in enumerate(zip(xs, labels, strict=True)):
         if i % every == 0:
-            x_parts.append(element("text", {"class": "x-label", "x": x, "y": bottom + 32.0,
-                                            "text-anchor": "middle", "font-size": _FONT_SIZE,
+            x_parts.append(element("text", {"class": "x-label", "x": x,
+                                            "y": bottom + 20.0 + font,
+                                            "text-anchor": "middle", "font-size": font,
                                             "fill": SECONDARY}, text(label)))
     return [element("g", {"class": "y-axis", "aria-hidden": "true"}, *y_parts),
             element("g", {"class": "x-axis", "aria-hidden": "true"}, *x_parts)]
@@ -122,18 +131,23 @@ def _gap_tooltip(label: str, reason: str | None) -> str:
 
 def _legend(entries: Sequence[tuple[str, str]], top: float, width: int) -> tuple[str, float]:
     """Legend rows of (symbol markup drawn at 0,0, words); returns markup and height."""
+    font = font_size(width)
+    row = line_height(font) + 4
+    left = float(MARGIN_LEFT) if width >= WIDE else 8.0
     parts: list[str] = []
-    x, y = float(MARGIN_LEFT), top + _LEGEND_ROW / 2
+    x, y = left, top + row / 2
     for symbol, words in entries:
-        needed = 22 + text_width(words, _FONT_SIZE) + 14
-        if x + needed > width - MARGIN_RIGHT and x > MARGIN_LEFT:
-            x, y = float(MARGIN_LEFT), y + _LEGEND_ROW
+        needed = 22 + text_width(words, font) + 14
+        if x + needed > width - MARGIN_RIGHT and x > left:
+            x, y = left, y + row
         parts.append(element("g", {"transform": f"translate({format_number(x + 8)} "
                                                 f"{format_number(y)})"}, symbol))
-        parts.append(element("text", {"x": x + 22, "y": y + 4, "font-size": _FONT_SIZE},
-                             text(words)))
+        label, used = legend_label(words, x + 22, y, width, font)
+        parts.append(label)
+        if used > 1:  # wrapped: the next item starts on a row of its own
+            x, y = float(width), y + (used - 1) * line_height(font)
         x += needed
-    return element("g", {"class": "legend"}, *parts), y + _LEGEND_ROW / 2 - top
+    return element("g", {"class": "legend"}, *parts), y + row / 2 - top
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +159,7 @@ class _BarLayout:
     bar_width: float
     hatch_id: str
     rating_names: Sequence[str]
+    font: int
 
 
 def _check_distribution(counts: Sequence[Sequence[int] | None],
@@ -183,10 +198,12 @@ def _segment(label: str, x: float, rating: int, count: int, total: int, level: f
         parts.append(element("rect", {"class": "segment-hatch", **box,
                                       "fill": f"url(#{layout.hatch_id})",
                                       "aria-hidden": "true"}))
-    if y_bottom - y_top >= _MIN_LABEL_HEIGHT and layout.bar_width >= 10:
+    # The rating's number only where it fits inside its part of the bar.
+    if y_bottom - y_top >= layout.font + 3 and layout.bar_width >= layout.font:
         parts.append(element(
-            "text", {"class": "segment-label", "x": x, "y": (y_top + y_bottom) / 2 + 4,
-                     "text-anchor": "middle", "font-size": _FONT_SIZE,
+            "text", {"class": "segment-label", "x": x,
+                     "y": (y_top + y_bottom) / 2 + layout.font / 3,
+                     "text-anchor": "middle", "font-size": layout.font,
                      "font-weight": "bold", "fill": readable_on(RATING_FILLS[rating]),
                      "aria-hidden": "true"}, text(str(rating + 1))))
     return parts
@@ -250,15 +267,18 @@ def distribution_svg(
     counts: Sequence[Sequence[int] | None],
     rating_names: Sequence[str],
     hidden_reasons: Sequence[str | None] | None = None,
-    width: int = 640,
+    width: int = WIDE,
     height: int = 260,
     chart_id: str | None = None,
+    y_label: str = "Share of the month's ratings (%)",
+    x_label: str = "Month",
 ) -> str:
     """One 100% stacked bar per month of the counts of ratings 1-4.
 
     `counts` holds, per label, the four counts (ratings 1 to 4) or None when
     the month is hidden (its reason in `hidden_reasons`); a month of zeros has
     no ratings. `rating_names` are the four answers' words, for the legend.
+    The axes carry `y_label` and `x_label`; text is sized for `width`.
 
     Raises
     ------
@@ -274,17 +294,17 @@ def distribution_svg(
     chart_id = chart_id or make_id("dist", title, description, labels, counts)
     xs = x_positions(len(labels), width)
     slot = (width - MARGIN_LEFT - MARGIN_RIGHT) / len(labels)
-    layout = _BarLayout(top=float(_TOP), bottom=float(height - _AXIS_BELOW),
+    frame = time_layout(width, height, y_label, events=False)
+    layout = _BarLayout(top=frame.top, bottom=frame.bottom,
                         bar_width=max(min(slot * 0.7, 36.0), 2.0), hatch_id=f"{chart_id}-low",
-                        rating_names=rating_names)
-    axes = _axes(labels, xs, width, layout.top, layout.bottom, [0.0, 25.0, 50.0, 75.0, 100.0],
-                 0.0, 100.0, "%")
+                        rating_names=rating_names, font=frame.font)
+    axes = _axes(labels, xs, frame, [0.0, 25.0, 50.0, 75.0, 100.0], 0.0, 100.0, "%")
     bars = _stacked_bars(labels, xs, counts, reasons, layout)
     legend, legend_height = _legend(_distribution_legend_entries(counts, layout),
-                                    float(height), width)
-    body = [_low_hatch_defs(layout.hatch_id), *axes, bars, legend]
+                                    frame.height, width)
+    body = [_low_hatch_defs(layout.hatch_id), axis_titles(frame, x_label), *axes, bars, legend]
     return svg_root(chart_id=chart_id, title=title, description=description, width=width,
-                    height=height + legend_height, css_class="chart chart--distribution",
+                    height=frame.height + legend_height, css_class="chart chart--distribution",
                     body=body)
 
 
@@ -298,11 +318,16 @@ def interval_svg(
     interval_name: str = "95% interval",
     hidden_reasons: Sequence[str | None] | None = None,
     unit: str = "%",
-    width: int = 640,
+    width: int = WIDE,
     height: int = 240,
     chart_id: str | None = None,
+    y_label: str | None = None,
+    x_label: str = "Month",
 ) -> str:
     """A point per month with its interval as a whisker, on a 0-100 scale for ``%``.
+
+    The y axis is titled `y_label` (default: `value_name` and the unit, e.g.
+    "Share rated low (%)"), the x axis `x_label`; text is sized for `width`.
 
     `values` holds an :class:`Interval` per label, or None for a hidden or empty
     month (its reason in `hidden_reasons`, or none for "no ratings").
@@ -340,9 +365,12 @@ def interval_svg(
     if unit == "%":
         ticks = [t for t in ticks if 0.0 <= t <= 100.0]
     lo, hi = min(ticks[0], lo), max(ticks[-1], hi)
-    top, bottom = float(_TOP), float(height - _AXIS_BELOW)
+    named = value_name[:1].upper() + value_name[1:]
+    frame = time_layout(width, height, y_label or (f"{named} ({unit})" if unit else named),
+                        events=False)
+    top, bottom = frame.top, frame.bottom
     xs = x_positions(len(labels), width)
-    body = _axes(labels, xs, width, top, bottom, ticks, lo, hi, unit)
+    body = [axis_titles(frame, x_label), *_axes(labels, xs, frame, ticks, lo, hi, unit)]
 
     marks: list[str] = []
     for label, x, value, reason in zip(labels, xs, values, reasons, strict=True):
@@ -369,17 +397,18 @@ def interval_svg(
 
     entries = [
         (element("circle", {"cx": 0.0, "cy": 0.0, "r": 4.0, "fill": "#005eb8", "stroke": TEXT,
-                            "stroke-width": 1.0}), value_name[:1].upper() + value_name[1:]),
+                            "stroke-width": 1.0}), named),
         (element("line", {"x1": 0.0, "x2": 0.0, "y1": -8.0, "y2": 8.0, "stroke": TEXT,
                           "stroke-width": 1.5}), interval_name),
     ]
     if any(v is None for v in values):
         entries.append((_gap(0.0, 0.0, "hidden or empty month"),
                         "Hidden or no ratings (see the table)"))
-    legend, legend_height = _legend(entries, float(height), width)
+    legend, legend_height = _legend(entries, frame.height, width)
     body.append(legend)
     return svg_root(
         chart_id=chart_id or make_id("interval", title, description, labels, values),
-        title=title, description=description, width=width, height=height + legend_height,
+        title=title, description=description, width=width,
+        height=frame.height + legend_height,
         css_class="chart chart--interval", body=body,
     )

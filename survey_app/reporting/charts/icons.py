@@ -34,7 +34,14 @@ from survey_app.reporting.charts._svg import (
     text_width,
 )
 
-__all__ = ["assurance_icon_svg", "assurance_words", "variation_icon_svg", "variation_words"]
+__all__ = [
+    "MDC_NO_TARGET",
+    "MDC_VARIATION",
+    "assurance_icon_svg",
+    "assurance_words",
+    "variation_icon_svg",
+    "variation_words",
+]
 
 _SIZE = 32
 _LABEL_SIZE = 13
@@ -55,8 +62,25 @@ def _high_or_low(variation: str, improvement: str) -> str:
     return "H" if improving == (improvement == "increase") else "L"
 
 
+#: The Making Data Count term of each variation, shown after the plain words.
+MDC_VARIATION: dict[str, str] = {
+    COMMON_CAUSE: "Common cause variation",
+    SPECIAL_CAUSE_IMPROVEMENT: "Special cause improving variation",
+    SPECIAL_CAUSE_CONCERN: "Special cause concerning variation",
+    SPECIAL_CAUSE_NEUTRAL_HIGH: "Special cause variation, neither better nor worse",
+    SPECIAL_CAUSE_NEUTRAL_LOW: "Special cause variation, neither better nor worse",
+}
+#: The Making Data Count term for a measure with no target.
+MDC_NO_TARGET = "Assurance: not assessed without a target"
+
+
 def variation_words(variation: str, improvement: str) -> tuple[str, str]:
-    """(short label, full sentence) for a variation label, e.g. for a table cell.
+    """(plain words, full sentence) for a variation label, e.g. for a table cell.
+
+    The plain words are issue 13's agreed ones ("No unusual change", "Unusual rise,
+    better", "Unusual fall, worse", "Unusual rise"...); the sentence adds the Making
+    Data Count term and which direction is better, e.g. "Unusual rise, better
+    (Special cause improving variation; higher is better)".
 
     Raises
     ------
@@ -67,25 +91,20 @@ def variation_words(variation: str, improvement: str) -> tuple[str, str]:
     check_improvement(improvement)
     neutral = improvement == "neutral"
     if variation == COMMON_CAUSE:
-        return "Common cause", "Common cause variation: no significant change"
-    if variation in (SPECIAL_CAUSE_IMPROVEMENT, SPECIAL_CAUSE_CONCERN) and not neutral:
-        kind = "improvement" if variation == SPECIAL_CAUSE_IMPROVEMENT else "concern"
-        side = "high" if _high_or_low(variation, improvement) == "H" else "low"
-        return (
-            f"Special cause: {kind}",
-            f"Special cause variation: {kind}, unusually {side} ({_DIRECTION[improvement]})",
-        )
-    if variation in (SPECIAL_CAUSE_NEUTRAL_HIGH, SPECIAL_CAUSE_NEUTRAL_LOW) and neutral:
-        side = "high" if variation == SPECIAL_CAUSE_NEUTRAL_HIGH else "low"
-        return (
-            f"Special cause: unusually {side}",
-            f"Special cause variation: unusually {side}, neither improvement nor concern",
-        )
-    raise ValueError(f"variation {variation!r} does not fit improvement {improvement!r}")
+        short = "No unusual change"
+    elif variation in (SPECIAL_CAUSE_IMPROVEMENT, SPECIAL_CAUSE_CONCERN) and not neutral:
+        side = "rise" if _high_or_low(variation, improvement) == "H" else "fall"
+        better = "better" if variation == SPECIAL_CAUSE_IMPROVEMENT else "worse"
+        short = f"Unusual {side}, {better}"
+    elif variation in (SPECIAL_CAUSE_NEUTRAL_HIGH, SPECIAL_CAUSE_NEUTRAL_LOW) and neutral:
+        short = "Unusual rise" if variation == SPECIAL_CAUSE_NEUTRAL_HIGH else "Unusual fall"
+    else:
+        raise ValueError(f"variation {variation!r} does not fit improvement {improvement!r}")
+    return short, f"{short} ({MDC_VARIATION[variation]}; {_DIRECTION[improvement]})"
 
 
 def assurance_words(assurance: str | None) -> tuple[str, str]:
-    """(short label, full sentence) for an assurance result (None: no target).
+    """(plain words, full sentence) for an assurance result (None: no target).
 
     Raises
     ------
@@ -93,13 +112,16 @@ def assurance_words(assurance: str | None) -> tuple[str, str]:
         If `assurance` is not one of the :mod:`analysis.spc` assurance values.
     """
     words = {
-        CONSISTENT_PASS: ("Target met", "Assurance: the target will consistently be met"),
-        CONSISTENT_FAIL: ("Target missed", "Assurance: the target will consistently be missed"),
+        CONSISTENT_PASS: ("Target met", "Target met (Assurance: the target will "
+                                        "consistently be met)"),
+        CONSISTENT_FAIL: ("Target missed", "Target missed (Assurance: the target will "
+                                           "consistently be missed)"),
         INCONSISTENT: (
             "Target sometimes met",
-            "Assurance: the target may or may not be met (inconsistent)",
+            "Target sometimes met (Assurance: the target may or may not be met, "
+            "inconsistent)",
         ),
-        None: ("No target", "Assurance: not assessed, no target set"),
+        None: ("No target set", f"No target set ({MDC_NO_TARGET})"),
     }
     if assurance not in words:
         raise ValueError(f"assurance must be one of {sorted(map(str, words))}, got {assurance!r}")
@@ -156,8 +178,8 @@ def variation_icon_svg(variation: str, improvement: str) -> str:
 
     Improvement is blue, concern orange, common cause grey (a zigzag instead of a
     letter), a neutral special cause purple; "H"/"L" says whether the special cause
-    is high or low.  Example aria-label: "Special cause variation: improvement,
-    unusually high (higher is better)".
+    is high or low.  Example aria-label: "Unusual rise, better (Special cause
+    improving variation; higher is better)".
 
     Raises
     ------
@@ -180,7 +202,7 @@ def assurance_icon_svg(assurance: str | None) -> str:
     """The Making Data Count assurance icon: "P" blue, "F" orange, "?" grey.
 
     None (no target, or a neutral measure) draws an empty white circle labelled
-    "No target".
+    "No target set".
 
     Raises
     ------

@@ -33,9 +33,11 @@ from survey_app.reporting.charts._svg import (
     SECONDARY,
     TEXT,
     WHITE,
+    WIDE,
     check_improvement,
     check_size,
     element,
+    font_size,
     format_number,
     make_id,
     nice_ticks,
@@ -44,18 +46,25 @@ from survey_app.reporting.charts._svg import (
     text,
     text_width,
     titled,
-    truncate,
+    wrap,
 )
+from survey_app.reporting.charts.icons import variation_words
 from survey_app.reporting.vocabulary import TOO_FEW_ANSWERS
 
 __all__ = [
     "HIDDEN_TOO_FEW",
     "MARGIN_LEFT",
     "MARGIN_RIGHT",
-    "VARIATION_WORDS",
+    "PROVISIONAL_LIMITS",
+    "TimeLayout",
     "ChartEvent",
     "XmRTableRow",
+    "axis_titles",
+    "characters_in",
+    "legend_label",
+    "line_height",
     "response_rate_svg",
+    "time_layout",
     "x_positions",
     "xmr_chart_svg",
     "xmr_table_rows",
@@ -66,23 +75,22 @@ MARGIN_LEFT = 56
 MARGIN_RIGHT = 16
 HIDDEN_TOO_FEW = TOO_FEW_ANSWERS  # the words, from the one vocabulary
 
-#: Each variation label in words, as the data table and the legend show it.
-VARIATION_WORDS: dict[str, str] = {
-    COMMON_CAUSE: "Common cause",
-    SPECIAL_CAUSE_IMPROVEMENT: "Special cause: improvement",
-    SPECIAL_CAUSE_CONCERN: "Special cause: concern",
-    SPECIAL_CAUSE_NEUTRAL_HIGH: "Special cause: unusually high",
-    SPECIAL_CAUSE_NEUTRAL_LOW: "Special cause: unusually low",
-}
+#: What trial limits are called on the charts (issue 13's agreed words).
+PROVISIONAL_LIMITS = ("Provisional limits: fewer than 13 pulses since the chart "
+                      "started afresh")
+_VARIATION_ORDER = (COMMON_CAUSE, SPECIAL_CAUSE_IMPROVEMENT, SPECIAL_CAUSE_CONCERN,
+                    SPECIAL_CAUSE_NEUTRAL_HIGH, SPECIAL_CAUSE_NEUTRAL_LOW)
 _DIRECTION_WORDS = {
     "increase": "higher is better",
     "decrease": "lower is better",
     "neutral": "neither direction is better",
 }
-_TOP = 30  # room for event labels above the plot
-_AXIS_BELOW = 44  # hidden-wave markers and x labels under the plot
-_LEGEND_ROW = 20
-_FONT_SIZE = 11
+_MIN_PLOT = 100.0  # the fewest units of height the plot itself gets, however much text
+
+
+def _plain(variation: str, improvement: str) -> str:
+    """The agreed plain words for a point's variation, e.g. "Unusual rise, better"."""
+    return variation_words(variation, improvement)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +199,8 @@ def xmr_table_rows(
                 lower=_finite_or_none(chart.lower[i]),
                 upper=_finite_or_none(chart.upper[i]),
                 variation=(
-                    f"Hidden: {reasons[i]}" if variation is None else VARIATION_WORDS[variation]
+                    f"Hidden: {reasons[i]}" if variation is None
+                    else _plain(variation, chart.improvement)
                 ),
             )
         )
@@ -284,7 +293,7 @@ _LINE_ATTRS: dict[str, dict[str, object]] = {
 
 @dataclass(frozen=True, slots=True)
 class _Frame:
-    """The plot area of a time chart and its scales."""
+    """The plot area of a time chart, its scales, and the size of its text."""
 
     width: int
     top: float
@@ -292,6 +301,7 @@ class _Frame:
     lo: float
     hi: float
     xs: tuple[float, ...]
+    font: int
 
     @property
     def step(self) -> float:
@@ -302,6 +312,65 @@ class _Frame:
 
     def inside(self, value: float) -> bool:
         return math.isfinite(value) and self.lo - 1e-9 <= value <= self.hi + 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class TimeLayout:
+    """Where a time chart's parts go: the y-axis title, the plot, the x axis and its title."""
+
+    width: int
+    font: int
+    y_title: tuple[str, ...]
+    top: float
+    bottom: float
+    height: float
+
+    def frame(self, lo: float, hi: float, count: int) -> _Frame:
+        return _Frame(self.width, self.top, self.bottom, lo, hi,
+                      x_positions(count, self.width), self.font)
+
+
+def line_height(font: int) -> float:
+    return font + 6.0
+
+
+def characters_in(width: float, font: int) -> int:
+    """How many characters of `font` fit in `width` (the estimate of text_width)."""
+    return max(int(width / (font * 0.6)), 8)
+
+
+def time_layout(width: int, height: int, y_label: str, *, events: bool) -> TimeLayout:
+    """The y-axis title wrapped over the top, room for event labels, the plot, the x axis.
+
+    The plot gets what `height` leaves, but never less than _MIN_PLOT: on a narrow
+    chart the titles take more rows and the chart grows instead of the plot shrinking.
+    """
+    font = font_size(width)
+    lines = tuple(wrap(y_label, characters_in(width - 8, font)))
+    top = 4 + len(lines) * line_height(font) + (font + 14.0 if events else 10.0)
+    below = 26.0 + 2 * font + 10.0  # hidden-wave markers, x labels, the x-axis title
+    plot = max(height - top - below, _MIN_PLOT)
+    return TimeLayout(width, font, lines, top, top + plot, top + plot + below)
+
+
+def axis_titles(layout: TimeLayout, x_label: str) -> str:
+    """What the y axis measures (over the plot, left) and what the x axis is (under it)."""
+    font = layout.font
+    y_title = element(
+        "text",
+        {"class": "axis-title y-axis-title", "x": 4.0, "y": 4.0 + font, "font-size": font,
+         "font-weight": "bold"},
+        *(element("tspan", {"x": 4.0, "dy": 0.0 if i == 0 else line_height(font)}, text(line))
+          for i, line in enumerate(layout.y_title)),
+    )
+    centre = (MARGIN_LEFT + layout.width - MARGIN_RIGHT) / 2
+    x_title = element(
+        "text",
+        {"class": "axis-title x-axis-title", "x": centre, "y": layout.height - 8.0,
+         "text-anchor": "middle", "font-size": font, "font-weight": "bold"},
+        text(x_label),
+    )
+    return element("g", {"class": "axis-titles", "aria-hidden": "true"}, y_title, x_title)
 
 
 def _y_axis(frame: _Frame, ticks: Sequence[float], unit: str) -> list[str]:
@@ -316,8 +385,8 @@ def _y_axis(frame: _Frame, ticks: Sequence[float], unit: str) -> list[str]:
         out.append(
             element(
                 "text",
-                {"class": "tick-label", "x": MARGIN_LEFT - 6.0, "y": y + 4,
-                 "text-anchor": "end", "font-size": _FONT_SIZE, "fill": SECONDARY},
+                {"class": "tick-label", "x": MARGIN_LEFT - 6.0, "y": y + frame.font / 3,
+                 "text-anchor": "end", "font-size": frame.font, "fill": SECONDARY},
                 text(f"{format_number(tick, step)}{unit}"),
             )
         )
@@ -325,7 +394,7 @@ def _y_axis(frame: _Frame, ticks: Sequence[float], unit: str) -> list[str]:
 
 
 def _x_axis(frame: _Frame, labels: Sequence[str]) -> list[str]:
-    widest = max(text_width(label, _FONT_SIZE) for label in labels) + 8
+    widest = max(text_width(label, frame.font) for label in labels) + 8
     every = max(1, math.ceil(widest / frame.step))
     out = [_hline("axis", MARGIN_LEFT, frame.width - MARGIN_RIGHT, frame.bottom,
                   stroke=SECONDARY, **{"stroke-width": 1.0})]
@@ -335,8 +404,8 @@ def _x_axis(frame: _Frame, labels: Sequence[str]) -> list[str]:
             out.append(
                 element(
                     "text",
-                    {"class": "x-label", "x": x, "y": frame.bottom + 32.0,
-                     "text-anchor": "middle", "font-size": _FONT_SIZE, "fill": SECONDARY},
+                    {"class": "x-label", "x": x, "y": frame.bottom + 20.0 + frame.font,
+                     "text-anchor": "middle", "font-size": frame.font, "fill": SECONDARY},
                     text(label),
                 )
             )
@@ -370,29 +439,47 @@ def _legend(
     top: float,
     width: int,
 ) -> tuple[str, float]:
-    """Legend items flowed into rows, then one row per line of text; returns its height."""
+    """Legend items flowed into rows, then each line of text wrapped; returns its height.
+
+    Lines wrap rather than being cut, so no note is ever left mid-phrase.
+    """
+    font = font_size(width)
+    row = line_height(font) + 4
+    left = float(MARGIN_LEFT) if width >= WIDE else 8.0
     out: list[str] = []
-    x, y = float(MARGIN_LEFT), top + _LEGEND_ROW / 2
+    x, y = left, top + row / 2
     for symbol, words in items:
-        needed = 22 + text_width(words, _FONT_SIZE) + 14
-        if x + needed > width - MARGIN_RIGHT and x > MARGIN_LEFT:
-            x, y = float(MARGIN_LEFT), y + _LEGEND_ROW
+        needed = 22 + text_width(words, font) + 14
+        if x + needed > width - MARGIN_RIGHT and x > left:
+            x, y = left, y + row
         out.append(symbol(x + 8, y))
-        out.append(
-            element("text", {"x": x + 22, "y": y + 4, "font-size": _FONT_SIZE}, text(words))
-        )
+        label, used = legend_label(words, x + 22, y, width, font)
+        out.append(label)
+        if used > 1:  # wrapped: the next item starts on a row of its own
+            x, y = float(width), y + (used - 1) * line_height(font)
         x += needed
-    characters = int((width - MARGIN_LEFT - MARGIN_RIGHT) / (_FONT_SIZE * 0.6))
+    characters = characters_in(width - left - MARGIN_RIGHT, font)
     for line in lines:
-        y += _LEGEND_ROW
-        out.append(
-            element(
-                "text", {"x": float(MARGIN_LEFT), "y": y + 4, "font-size": _FONT_SIZE},
-                text(truncate(line, characters)),
+        for part in wrap(line, characters):
+            y += line_height(font)
+            out.append(
+                element("text", {"x": left, "y": y + font / 3, "font-size": font}, text(part))
             )
-        )
-    height = y + _LEGEND_ROW / 2 - top
+    height = y + row / 2 - top
     return element("g", {"class": "legend"}, *out), height
+
+
+def legend_label(words: str, x: float, y: float, width: int, font: int) -> tuple[str, int]:
+    """A legend item's words beside its symbol at (x, y), wrapped if they would pass the
+    chart's right edge; returns the text and its number of lines."""
+    lines = wrap(words, characters_in(width - MARGIN_RIGHT - x, font))
+    if len(lines) == 1:
+        return element("text", {"x": x, "y": y + font / 3, "font-size": font}, text(words)), 1
+    return element(
+        "text", {"x": x, "y": y + font / 3, "font-size": font},
+        *(element("tspan", {"x": x, "dy": 0.0 if i == 0 else line_height(font)}, text(line))
+          for i, line in enumerate(lines)),
+    ), len(lines)
 
 
 def _line_symbol(kind: str) -> Callable[[float, float], str]:
@@ -436,15 +523,14 @@ def _check_chart_inputs(
 
 
 def _xmr_frame(
-    values: Sequence[float | None], chart: XmRChart, unit: str, width: int, height: int
+    values: Sequence[float | None], chart: XmRChart, unit: str, layout: TimeLayout
 ) -> tuple[_Frame, list[float]]:
     """The plot area scaled to hold every value and limit, and its y-axis ticks."""
     numbers = [v for v in values if v is not None and _present(v)]
     for series in (chart.mean, chart.lower, chart.upper):
         numbers.extend(series)
     ticks, lo, hi = _domain(numbers, unit)
-    frame = _Frame(width, _TOP, height - _AXIS_BELOW, lo, hi, x_positions(len(values), width))
-    return frame, ticks
+    return layout.frame(lo, hi, len(values)), ticks
 
 
 def _segments(chart: XmRChart, count: int) -> list[tuple[int, int]]:
@@ -454,13 +540,17 @@ def _segments(chart: XmRChart, count: int) -> list[tuple[int, int]]:
 
 
 def _rebase_marker(frame: _Frame, x: float) -> list[str]:
+    # Labelled on whichever side has room, so the words are never cut by the edge.
+    words = "Starts afresh"
+    room = frame.width - MARGIN_RIGHT - x >= text_width(words, frame.font) + 4
     return [
         _vline("rebase", x, frame.top, frame.bottom, **_LINE_ATTRS["rebase"]),
         element(
             "text",
-            {"class": "rebase-label", "x": x + 3, "y": frame.top + 10,
-             "font-size": _FONT_SIZE - 1},
-            text("Rebased"),
+            {"class": "rebase-label", "x": x + 3 if room else x - 3,
+             "y": frame.top + frame.font, "text-anchor": "start" if room else "end",
+             "font-size": frame.font},
+            text(words),
         ),
     ]
 
@@ -529,7 +619,7 @@ def _event_markers(frame: _Frame, events: Sequence[ChartEvent]) -> str:
                 element(
                     "text",
                     {"class": "event-label", "x": x, "y": frame.top - 8,
-                     "text-anchor": "middle", "font-size": _FONT_SIZE, "font-weight": "bold"},
+                     "text-anchor": "middle", "font-size": frame.font, "font-weight": "bold"},
                     text(event.label),
                 ),
             )
@@ -554,7 +644,8 @@ def _xmr_points(
                 _hidden_marker(frame.xs[i], frame.bottom + 12, f"{label}: hidden, {reasons[i]}")
             )
             continue
-        tooltip = f"{label}: {_format_value(value, unit)}, {VARIATION_WORDS[variation]}"
+        tooltip = (f"{label}: {_format_value(value, unit)}, "
+                   f"{_plain(variation, chart.improvement)}")
         points.append(_point(variation, frame.xs[i], frame.y(value), tooltip))
     return element("g", {"class": "points"}, *points)
 
@@ -566,10 +657,11 @@ def _rebase_symbol(x: float, y: float) -> str:
 def _xmr_legend_items(
     chart: XmRChart, *, rebased: bool
 ) -> list[tuple[Callable[[float, float], str], str]]:
-    """The variations that occur, the lines, then hidden waves and rebasing if there are any."""
+    """The variations that occur, the lines, then hidden waves and fresh starts if any."""
     present = {v for v in chart.variation if v is not None}
     items: list[tuple[Callable[[float, float], str], str]] = [
-        (_point_symbol(v), VARIATION_WORDS[v]) for v in VARIATION_WORDS if v in present
+        (_point_symbol(v), _plain(v, chart.improvement))
+        for v in _VARIATION_ORDER if v in present
     ]
     items += [
         (_line_symbol("mean"), "Mean"),
@@ -577,17 +669,17 @@ def _xmr_legend_items(
         (_line_symbol("near-limit"), "Near limits"),
     ]
     if any(v is None for v in chart.variation):
-        items.append((_hidden_symbol, "Hidden wave (see the table)"))
+        items.append((_hidden_symbol, "Hidden pulse (see the table)"))
     if rebased:
-        items.append((_rebase_symbol, "Rebase: new limits"))
+        items.append((_rebase_symbol, "Chart starts afresh: new limits"))
     return items
 
 
 def _xmr_notes(chart: XmRChart, improvement: str, events: Sequence[ChartEvent]) -> list[str]:
-    """The legend's lines of text: which direction is better, trial limits, and each event."""
-    notes = [f"Direction: {_DIRECTION_WORDS[improvement]}."]
+    """The legend's lines of text: which direction is better, provisional limits, events."""
+    notes = [f"{_DIRECTION_WORDS[improvement].capitalize()}."]
     if chart.trial_limits:
-        notes[0] += " Trial limits: fewer than 13 points since the last rebase."
+        notes.append(f"{PROVISIONAL_LIMITS}.")
     notes += [f"{event.label}: {event.text}" for event in events]
     return notes
 
@@ -602,24 +694,32 @@ def xmr_chart_svg(
     improvement: str,
     unit: str = "%",
     events: Sequence[ChartEvent] = (),
-    width: int = 640,
+    width: int = WIDE,
     height: int = 240,
     hidden_reasons: Sequence[str | None] | None = None,
     chart_id: str | None = None,
+    y_label: str | None = None,
+    x_label: str = "Pulse",
 ) -> str:
     """An accessible SVG XmR chart of `values` with the limits and labels of `chart`.
 
     Points are coloured by variation with the Making Data Count colours and also
     differ in shape (common cause: small grey circle; improvement: blue square;
     concern: orange diamond; neutral high/low: purple triangle up/down).  The mean
-    is solid, process limits dashed, near limits faint dotted, each segment
-    (rebase) drawn on its own with a vertical rebase line.  Hidden waves (None or
-    NaN) break the line and get a dashed square marker under the axis.  `events`
-    are vertical markers labelled above the plot and listed in the legend.
+    is solid, process limits dashed, near limits faint dotted, each segment (each
+    fresh start) drawn on its own with a vertical line.  Hidden waves (None or NaN)
+    break the line and get a dashed square marker under the axis.  `events` are
+    vertical markers labelled above the plot and listed in the legend.
 
-    `height` is the plot with its axes; the legend adds rows below it.  `chart_id`
-    (default: derived from the content) prefixes the ids of the ``<title>`` and
-    ``<desc>``; pass distinct ids for identical charts on one page.
+    `y_label` (default: "Value", with the unit) says over the plot what the y axis
+    measures; `x_label` says under it what the x axis is.  The legend names every
+    marker and line in the agreed plain words.  Text is sized for `width` (see
+    :func:`~survey_app.reporting.charts._svg.font_size`).
+
+    `height` is the plot with its axes and titles (the plot never gets less than
+    100 units: a narrow chart grows instead); the legend adds rows below it.
+    `chart_id` (default: derived from the content) prefixes the ids of the
+    ``<title>`` and ``<desc>``; pass distinct ids for identical charts on one page.
 
     Raises
     ------
@@ -632,9 +732,11 @@ def xmr_chart_svg(
     check_size(width, height)
     _check_chart_inputs(labels, values, chart, improvement, events)
     reasons = _check_reasons(hidden_reasons, len(labels))
-    frame, ticks = _xmr_frame(values, chart, unit, width, height)
+    layout = time_layout(width, height, y_label or _default_y_label(unit), events=bool(events))
+    frame, ticks = _xmr_frame(values, chart, unit, layout)
     segments = _segments(chart, len(labels))
     body = [
+        axis_titles(layout, x_label),
         *_y_axis(frame, ticks, unit),
         _limit_lines(frame, chart, segments),
         _data_lines(frame, values),
@@ -645,7 +747,7 @@ def xmr_chart_svg(
     body.extend(_x_axis(frame, labels))
     items = _xmr_legend_items(chart, rebased=len(segments) > 1)
     notes = _xmr_notes(chart, improvement, events)
-    legend, legend_height = _legend(items, notes, float(height), width)
+    legend, legend_height = _legend(items, notes, layout.height, width)
     body.append(legend)
 
     return svg_root(
@@ -653,10 +755,22 @@ def xmr_chart_svg(
         title=title,
         description=description,
         width=width,
-        height=height + legend_height,
+        height=layout.height + legend_height,
         css_class="chart chart--xmr",
         body=body,
     )
+
+
+def _default_y_label(unit: str) -> str:
+    return f"Value ({unit})" if unit else "Value"
+
+
+def _bar_symbol(x: float, y: float) -> str:
+    return element("rect", {"class": "legend-bar", "x": x - 5, "y": y - 7, "width": 10.0,
+                            "height": 14.0, "fill": _BAR_FILL})
+
+
+_BAR_FILL = "#005eb8"
 
 
 def response_rate_svg(
@@ -665,15 +779,19 @@ def response_rate_svg(
     description: str,
     labels: Sequence[str],
     rates: Sequence[float | None],
-    width: int = 640,
-    height: int = 120,
+    width: int = WIDE,
+    height: int = 150,
     chart_id: str | None = None,
+    y_label: str = "Response rate (%)",
+    x_label: str = "Pulse",
+    bar_label: str = "Response rate: share of invited staff who answered",
 ) -> str:
     """A bar per wave of its response rate (0-100 %), on the XmR chart's x positions.
 
     Drawn with the same `width` and `labels` as the XmR chart above it, each bar is
     centred on that wave's point (:func:`x_positions`).  A None rate draws no bar
-    and a dashed square marker under the axis.
+    and a dashed square marker under the axis.  The axes carry `y_label` and
+    `x_label`, and the legend names the bars (`bar_label`) and any missing rate.
 
     Raises
     ------
@@ -689,8 +807,9 @@ def response_rate_svg(
     for i, rate in enumerate(rates):
         if rate is not None and not 0.0 <= rate <= 100.0:
             raise ValueError(f"rates[{i}] must be between 0 and 100, got {rate!r}")
-    frame = _Frame(width, 12, height - _AXIS_BELOW, 0.0, 100.0, x_positions(len(labels), width))
-    body = [*_y_axis(frame, [0.0, 50.0, 100.0], "%")]
+    layout = time_layout(width, height, y_label, events=False)
+    frame = layout.frame(0.0, 100.0, len(labels))
+    body = [axis_titles(layout, x_label), *_y_axis(frame, [0.0, 50.0, 100.0], "%")]
     bar_width = max(min(frame.step * 0.6, 24.0), 1.0)
     bars = []
     for label, x, rate in zip(labels, frame.xs, rates, strict=True):
@@ -702,18 +821,23 @@ def response_rate_svg(
             titled(
                 "rect",
                 {"class": "bar", "x": x - bar_width / 2, "y": y, "width": bar_width,
-                 "height": frame.bottom - y, "fill": "#005eb8"},
+                 "height": frame.bottom - y, "fill": _BAR_FILL},
                 f"{label}: response rate {format_number(rate)}%",
             )
         )
     body.append(element("g", {"class": "bars"}, *bars))
     body.extend(_x_axis(frame, labels))
+    items: list[tuple[Callable[[float, float], str], str]] = [(_bar_symbol, bar_label)]
+    if any(rate is None for rate in rates):
+        items.append((_hidden_symbol, "No response rate shown (see the table)"))
+    legend, legend_height = _legend(items, (), layout.height, width)
+    body.append(legend)
     return svg_root(
         chart_id=chart_id or make_id("rate", title, description, labels, rates),
         title=title,
         description=description,
         width=width,
-        height=height,
+        height=layout.height + legend_height,
         css_class="chart chart--response-rate",
         body=body,
     )

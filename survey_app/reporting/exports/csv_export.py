@@ -18,9 +18,11 @@ spreadsheet can sum; the string ``"-1"`` is text and is prefixed.
 
 Suppressed results: a cell hidden by small-number suppression is a
 :class:`SuppressedCell`, which holds only the reason, never the value.
-:func:`table_with_reasons` blanks it and adds a ``"<column> hidden because"``
-column beside every column that may be hidden, so a reader can tell "hidden"
-from "nobody answered".
+:func:`table_with_reasons` blanks it and says why in one ``"Hidden because"``
+column at the end of the row, so a reader can tell "hidden" from "nobody
+answered". One column per row, not one beside each figure: a row is usually
+hidden whole, for one reason, and a column per figure doubled the width of a
+file without saying more.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ _REASON_FOR_CODE = {code: HIDDEN_REASON_WORDS[code]
 __all__ = [
     "FORMULA_TRIGGERS",
     "PROTECT_ANOTHER_GROUP",
-    "REASON_SUFFIX",
+    "REASON_COLUMN",
     "TOO_FEW_ANSWERS",
     "SuppressedCell",
     "csv_response_body",
@@ -58,8 +60,8 @@ __all__ = [
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-#: Appended to a column's name to name the column holding why it is hidden.
-REASON_SUFFIX = " hidden because"
+#: The last column of a table with hideable figures: why the row's blanks are blank.
+REASON_COLUMN = "Hidden because"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,7 @@ def neutralise(text: str) -> str:
 def _cell_text(value: object) -> str:
     if value is None or isinstance(value, SuppressedCell):
         # A suppressed cell has no value to write; its reason belongs in the
-        # companion column that table_with_reasons adds.
+        # "Hidden because" column that table_with_reasons adds.
         return ""
     if isinstance(value, numbers.Number):
         return str(value)
@@ -141,10 +143,13 @@ def table_with_reasons(
     *,
     hideable: Collection[str] | None = None,
 ) -> tuple[list[str], list[list[object]]]:
-    """Header and rows with a ``"<column> hidden because"`` column after each hideable one.
+    """Header and rows with hidden cells blanked and one ``"Hidden because"`` column last.
 
-    A :class:`SuppressedCell` becomes an empty value and its reason goes in the
-    companion column, which is empty where the value is shown.
+    A :class:`SuppressedCell` becomes an empty value. The row's last column is
+    empty when nothing in it is hidden; the reason alone when every hideable
+    figure of the row is hidden for it (the usual case: a group too small to
+    show); otherwise each reason followed by the columns it hides, e.g.
+    ``"too few answers: % recommend for care, Care 95% CI lower %"``.
 
     Parameters
     ----------
@@ -155,7 +160,8 @@ def table_with_reasons(
     hideable : collection of str, optional
         Columns that may be hidden. Pass it so the download has the same columns
         whatever the data; by default every column that holds a
-        :class:`SuppressedCell` in some row.
+        :class:`SuppressedCell` in some row. No column may be hidden: no
+        ``"Hidden because"`` column is added.
 
     Raises
     ------
@@ -179,24 +185,30 @@ def table_with_reasons(
     unknown = sorted(set(hideable) - set(columns))
     if unknown:
         raise ValueError(f"hideable: unknown column(s) {', '.join(unknown)}")
-    with_reason = [name in hideable for name in columns]
-
-    header: list[str] = []
-    for name, has_reason in zip(columns, with_reason, strict=True):
-        header.append(name)
-        if has_reason:
-            header.append(name + REASON_SUFFIX)
+    if not hideable:
+        return list(columns), table
+    may_hide = {name for name in columns if name in hideable}
     out: list[list[object]] = []
     for number, row in enumerate(table, start=1):
-        line: list[object] = []
-        for name, has_reason, value in zip(columns, with_reason, row, strict=True):
-            hidden = isinstance(value, SuppressedCell)
-            if hidden and not has_reason:
-                raise ValueError(
-                    f"hideable: row {number} hides column {name!r}, which is not hideable"
-                )
-            line.append(None if hidden else value)
-            if has_reason:
-                line.append(value.reason if isinstance(value, SuppressedCell) else None)
-        out.append(line)
-    return header, out
+        hidden_by: dict[str, list[str]] = {}
+        for name, value in zip(columns, row, strict=True):
+            if isinstance(value, SuppressedCell):
+                if name not in may_hide:
+                    raise ValueError(
+                        f"hideable: row {number} hides column {name!r}, which is not hideable"
+                    )
+                hidden_by.setdefault(value.reason, []).append(name)
+        out.append([None if isinstance(value, SuppressedCell) else value for value in row]
+                   + [_reason_text(hidden_by, len(may_hide))])
+    return [*columns, REASON_COLUMN], out
+
+
+def _reason_text(hidden_by: dict[str, list[str]], hideable_count: int) -> str | None:
+    """The "Hidden because" cell of a row: reason -> the columns it hides, in words."""
+    if not hidden_by:
+        return None
+    if len(hidden_by) == 1:
+        [(reason, names)] = hidden_by.items()
+        if len(names) == hideable_count:  # the whole row, for one reason: the reason says it
+            return reason
+    return "; ".join(f"{why}: {', '.join(names)}" for why, names in hidden_by.items())

@@ -4,6 +4,9 @@ The page and each of its tables as CSV, narrowed by the optional ``site`` and
 ``channel`` query arguments. Everything shown comes suppressed from
 :func:`survey_app.reporting.activation_report.activation_report`; this module
 only lays it out as charts, tables and CSV rows.
+
+The charts plot the months that have ended; the month in progress is a row of
+the month tables (and their CSV) marked "so far (month in progress)".
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from wtforms import Form, SelectChoice, SelectField
 from analysis.activation import ActivationSummary, PairedActivationChange
 from analysis.proportions import DifferenceInterval
 from survey_app.activation.ratings import ACTIVATION, rating_labels
+from survey_app.core.clock import local_date, utcnow
 from survey_app.core.db import get_session
 from survey_app.core.extensions import instrument
 from survey_app.models import CHANNELS, Neighbourhood
@@ -30,6 +34,7 @@ from survey_app.reporting.activation_report import (
     finite,
     sites_of,
 )
+from survey_app.reporting.charts import for_every_width
 from survey_app.reporting.charts.bars import Interval, distribution_svg, interval_svg
 from survey_app.reporting.exports import SuppressedCell, table_with_reasons
 from survey_app.reporting.views import (
@@ -81,7 +86,7 @@ def _filters(form: FilterForm) -> Filters | None:
 def _report(neighbourhood: Neighbourhood, filters: Filters) -> ActivationReport:
     return activation_report(get_session(), neighbourhood=neighbourhood,
                              threshold=current_app.config["PULSE_SUPPRESSION_THRESHOLD"],
-                             filters=filters)
+                             today=local_date(utcnow()), filters=filters)
 
 
 def _scope_words(report: ActivationReport) -> str:
@@ -97,17 +102,22 @@ def _scope_words(report: ActivationReport) -> str:
 
 
 def _charts(report: ActivationReport) -> dict[str, str]:
+    """The two charts of the months that have ended (never the month in progress)."""
     if not report.months:
         return {}
     labels = [month.label for month in report.months]
     reasons = [month.hidden_reason for month in report.months]
     scope = _scope_words(report)
-    distribution = distribution_svg(
+    left_out = (f" {report.month_in_progress_name} is not drawn until it ends; its ratings "
+                "so far are in the table." if report.month_in_progress_name else "")
+    # Drawn wide and narrow (for_every_width) so chart text is 12 px or more on a phone.
+    distribution = for_every_width(
+        distribution_svg,
         title=f"Activation ratings by month ({scope})",
         description=("One bar per month, each 100% of that month's ratings, split from the "
                      "bottom into 1 Not very, 2 Okay, 3 Good and 4 Excellent; the two low "
                      "ratings are hatched. Hidden months are marked under the axis. The "
-                     "figures are in the table below the chart."),
+                     "figures are in the table below the chart." + left_out),
         labels=labels,
         counts=[month.counts if month.summary else (None if month.hidden_reason else
                                                     (0, 0, 0, 0))
@@ -115,11 +125,12 @@ def _charts(report: ActivationReport) -> dict[str, str]:
         rating_names=list(_rating_labels().values()),
         hidden_reasons=reasons, chart_id="activation-distribution",
     )
-    low = interval_svg(
+    low = for_every_width(
+        interval_svg,
         title=f"Share of ratings with low activation (1 or 2) by month ({scope})",
         description=("One point per month: the percentage of ratings that were 1 or 2, with "
                      "its 95% Wilson interval as a vertical line. Hidden months are marked "
-                     "under the axis. The figures are in the table below the chart."),
+                     "under the axis. The figures are in the table below the chart." + left_out),
         labels=labels,
         values=[_percent_interval(month.summary) for month in report.months],
         value_name="share rated low", hidden_reasons=reasons, chart_id="activation-low",
@@ -168,14 +179,23 @@ def _groups_table(name: str, groups: Sequence[RatingGroup]) -> tuple[list[str], 
                               hideable=columns)
 
 
+def _month_rows(report: ActivationReport) -> list[RatingGroup]:
+    """The month tables' rows: months ended, their total, then the month in progress.
+
+    The month in progress comes after "All months" because it is not in it.
+    """
+    in_progress = [report.month_in_progress] if report.month_in_progress else []
+    return [*report.months, report.total, *in_progress]
+
+
 def _distribution(report: ActivationReport) -> tuple[list[str], list[list[object]]]:
-    return _groups_table("Month", [*report.months, report.total])
+    return _groups_table("Month", _month_rows(report))
 
 
 def _low_activation(report: ActivationReport) -> tuple[list[str], list[list[object]]]:
     columns = ("Ratings", "% low (1 or 2)", "95% interval from", "95% interval to")
     rows: list[list[object]] = []
-    for month in [*report.months, report.total]:
+    for month in _month_rows(report):
         cells = _group_cells(month)
         rows.append([month.label, cells[0], *cells[5:8]])
     return table_with_reasons(["Month", *columns], rows, hideable=columns)
@@ -301,6 +321,7 @@ def activation(neighbourhood: Neighbourhood) -> Any:
         "reports/activation.html", filename=f"activation-{neighbourhood.slug}",
         neighbourhood=neighbourhood, report=report, form=form, errors=errors,
         charts=_charts(report), scope=_scope_words(report), query=query,
+        month_rows=_month_rows(report),
         channel_labels=CHANNEL_LABELS, ratings=_ratings(), verdict_words=_VERDICT_WORDS,
         is_admin=current_user.role == "admin", finite=finite, interval=_interval_words,
         threshold=report.threshold,

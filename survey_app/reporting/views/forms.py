@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from survey_app.core.forms import DayMonthYearField
 from survey_app.reporting.actions import MAX_DESCRIPTION
 
 
 class ActionForm(FlaskForm):
     """What a lead did for a team ("you said, we did"); stages are set per INT by the view."""
 
-    taken_on = DateField(
+    taken_on = DayMonthYearField(
         "Date of the action",
-        validators=[InputRequired("Enter the date of the action, for example 2025-03-17")],
-        format="%Y-%m-%d",
-        invalid_value_message="Enter a real date, for example 2025-03-17",
+        validators=[InputRequired("Enter the date of the action, for example 17 3 2025")],
     )
     description = TextAreaField(
         "What was done",

@@ -26,11 +26,14 @@ from survey_app.reporting.charts import (
     variation_icon_svg,
     variation_words,
 )
+from survey_app.reporting.charts.icons import MDC_NO_TARGET, MDC_VARIATION
 from survey_app.reporting.exports import SuppressedCell, table_with_reasons
 from survey_app.reporting.overview import (
     OpenWaveProgress,
     TeamOverview,
     int_overview,
+    p_value_words,
+    plain_reason,
 )
 from survey_app.reporting.views import (
     audit_view,
@@ -66,9 +69,25 @@ def open_words(wave: OpenWaveProgress) -> str:
     return f"{state}: {wave.responded} of {wave.invited} answered so far"
 
 
+# The agreed plain words for trial limits (issue 13); "trial limits" only in details.
+PROVISIONAL_LIMITS = ("Provisional limits: fewer than 13 pulses since the chart "
+                      "started afresh")
+INDICATOR_NAMES = {
+    "response_rate": "Response rate",
+    "item_nonresponse": "Questions left blank",
+    "dont_know": "\"Don't know\" answers",
+    "free_text_length": "Comment length",
+    "completion_time": "Time taken to answer",
+}
+
+
 @dataclass(frozen=True)
 class OverviewRow:
-    """One team's row, worded for the page and the CSV (None where nothing to say)."""
+    """One team's row, worded for the page and the CSV (None where nothing to say).
+
+    ``fatigue_reasons`` are the plain sentences; their tests, and the Making Data
+    Count terms behind the icons, are in ``statistics`` (the row's details).
+    """
 
     team: TeamOverview
     variation_svg: Markup | None
@@ -76,6 +95,31 @@ class OverviewRow:
     assurance_svg: Markup | None
     assurance_label: str | None
     open_waves: tuple[str, ...]
+    provisional_limits: bool = False
+    fatigue_reasons: tuple[str, ...] = ()
+    statistics: tuple[str, ...] = ()
+
+
+def row_statistics(team: TeamOverview, variation: str | None,
+                   charted: bool) -> tuple[str, ...]:
+    """What the row's details say: the MDC terms, then each trend test's p-value."""
+    found: list[str] = []
+    if variation:
+        found.append(f"Making Data Count: {MDC_VARIATION[variation]}.")
+    if charted:
+        assurance = (MDC_NO_TARGET if team.assurance is None
+                     else assurance_words(team.assurance)[1])
+        found.append(f"{assurance}.")
+    if team.work_chart is not None and team.work_chart.trial_limits:
+        found.append("The limits are trial limits (fewer than 13 points since the chart "
+                     "began or was last rebased).")
+    if team.response_trend is not None and team.response_trend.statistics:
+        found.append(f"Response rate: {team.response_trend.statistics}.")
+    for trend in team.fatigue.trends if team.fatigue else ():
+        if trend.worsening and trend.name != "response_rate":
+            found.append(f"{INDICATOR_NAMES.get(trend.name, trend.name)}: "
+                         f"{p_value_words(trend.p_value)}.")
+    return tuple(found)
 
 
 def _row(team: TeamOverview) -> OverviewRow:
@@ -86,6 +130,7 @@ def _row(team: TeamOverview) -> OverviewRow:
     # charts/_svg.py: nothing a user typed reaches this markup.
     variation_svg = Markup(variation_icon_svg(variation, IMPROVEMENT)) if variation else None  # nosec B704
     assurance_svg = Markup(assurance_icon_svg(team.assurance)) if charted else None  # nosec B704
+    reasons = team.fatigue.reasons if team.fatigue else ()
     return OverviewRow(
         team,
         variation_svg,
@@ -93,6 +138,9 @@ def _row(team: TeamOverview) -> OverviewRow:
         assurance_svg,
         assurance_words(team.assurance)[1] if charted else None,
         tuple(open_words(wave) for wave in team.open_waves),
+        provisional_limits=bool(charted and team.work_chart and team.work_chart.trial_limits),
+        fatigue_reasons=tuple(plain_reason(reason)[0] for reason in reasons),
+        statistics=row_statistics(team, variation, charted),
     )
 
 
@@ -124,7 +172,8 @@ def overview(neighbourhood: Neighbourhood) -> Any:
                          neighbourhood=neighbourhood,
                          rows=rows, threshold=threshold, percent=percent,
                          interval_words=interval_words, fatigue_tags=FATIGUE_TAGS,
-                         fatigue_labels=FATIGUE_LABELS)
+                         fatigue_labels=FATIGUE_LABELS,
+                         provisional_limits=PROVISIONAL_LIMITS)
 
 
 CSV_COLUMNS = (

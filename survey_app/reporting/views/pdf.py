@@ -19,7 +19,8 @@ from urllib.parse import unquote, urlsplit
 from flask import Response, current_app, has_request_context, request
 from werkzeug.security import safe_join
 
-from survey_app.core.clock import LONDON, utcnow
+from survey_app.core.clock import utcnow
+from survey_app.core.dates import date_time
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +111,7 @@ def render_pdf(html: str) -> bytes:
 
     base_url = _base_url()
     fetcher = static_only_fetcher(base_url)
-    now = utcnow().astimezone(LONDON)
-    printed = f"Printed {now.day} {now:%B %Y, %H:%M}"
+    printed = f"Printed {date_time(utcnow())}"
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher, media_type="print")
     page_css = CSS(string=_page_css(printed), base_url=base_url, url_fetcher=fetcher)
     pdf: bytes = document.write_pdf(stylesheets=[page_css])

@@ -26,6 +26,7 @@ from survey_app.reporting.charts import (
     Cell,
     ChartEvent,
     XmRTableRow,
+    for_every_width,
     heatmap_svg,
     response_rate_svg,
     xmr_chart_svg,
@@ -45,6 +46,11 @@ from survey_app.reporting.views.forms import ActionForm, RebaseForm
 from survey_app.reporting.views.overview import FATIGUE_LABELS, FATIGUE_TAGS
 
 CSV_TABLES = ("measures", "heatmap", "fatigue", "actions")
+#: What each chart's y axis measures, with its unit; the x axis is always the pulses.
+Y_LABELS = {"recommend_work": "Would recommend as a place to work (%)",
+            "recommend_care": "Would recommend the team's care (%)",
+            "engagement": "Engagement score (0 to 10)"}
+X_LABEL = "Pulse (month it opened)"
 
 
 @dataclass(frozen=True)
@@ -86,11 +92,11 @@ def _action_form(neighbourhood: Neighbourhood) -> ActionForm:
 
 
 def _rebase_form(report: TeamReport) -> RebaseForm:
+    # Each option is only the pulse's name, so it is never cut short on a phone; what
+    # each chart shows there is listed above the form.
     form = RebaseForm()
-    form.wave_id.choices = [
-        SelectChoice(str(c.wave_id), f"{c.label} ({'; '.join(c.reasons)})")
-        for c in report.rebase_candidates
-    ]
+    form.wave_id.choices = [SelectChoice(str(c.wave_id), c.label)
+                            for c in report.rebase_candidates]
     return form
 
 
@@ -213,22 +219,27 @@ def _draw_measures(report: TeamReport) -> list[DrawnMeasure]:
     events = _events(report)
     drawn = []
     for measure in report.measures:
-        rate_svg = response_rate_svg(
+        # Each chart is drawn wide and narrow (for_every_width), so its text is never
+        # under 12 px, on a phone or a desktop.
+        rate_svg = for_every_width(
+            response_rate_svg,
             title=f"Response rate of each pulse, {team}",
             description=f"Bars of the share of invited staff who answered each pulse, {span}, "
                         "on the same pulses as the chart above.",
             labels=report.labels, rates=report.response_rates,
-            chart_id=f"team-{measure.key}-rate")
+            chart_id=f"team-{measure.key}-rate", x_label=X_LABEL)
         svg, rows = None, []
         chart = measure.chart
         if chart is not None:
             values = list(measure.values)
-            svg = xmr_chart_svg(
+            svg = for_every_width(
+                xmr_chart_svg,
                 title=f"{measure.title}, {team}",
                 description=_describe(measure, chart, report.labels, span),
                 labels=report.labels, values=values, chart=chart,
                 improvement="increase", unit=measure.unit, events=events,
-                hidden_reasons=measure.hidden_reasons, chart_id=f"team-{measure.key}")
+                hidden_reasons=measure.hidden_reasons, chart_id=f"team-{measure.key}",
+                y_label=Y_LABELS.get(measure.key, measure.title), x_label=X_LABEL)
             rows = xmr_table_rows(report.labels, values, chart, measure.hidden_reasons)
         drawn.append(DrawnMeasure(measure, svg, rate_svg, rows))
     return drawn
@@ -243,20 +254,21 @@ def _describe(measure: Measure, chart: XmRChart, labels: Sequence[str], span: st
     words = [f"XmR chart of {len(labels)} pulses, {span}, higher is better.",
              f"Latest shown value {shown[-1]:.1f}{measure.unit}, "
              f"current mean {chart.mean[-1]:.1f}{measure.unit}."]
-    words.append(f"{improvement} pulses show special-cause improvement and {concern} "
-                 "special-cause concern." if improvement or concern
-                 else "Every shown pulse is common-cause variation.")
+    words.append(f"{improvement} pulses show an unusual change for the better and {concern} "
+                 "an unusual change for the worse." if improvement or concern
+                 else "No shown pulse is an unusual change.")
     if hidden:
         words.append(f"{hidden} pulses are hidden (see the table).")
     if len(set(chart.segment)) > 1:
-        words.append("The limits start afresh at each rebase.")
+        words.append("The limits are worked out afresh each time the chart starts afresh.")
     return " ".join(words)
 
 
 def _draw_heatmap(report: TeamReport) -> str | None:
     if not report.heatmap_rows or not report.heatmap_columns:
         return None
-    return heatmap_svg(
+    return for_every_width(
+        heatmap_svg,
         title=f"Rotating questions by groups of pulses, {report.team.name}",
         description=f"Mean score out of 10 of each rotating question, answers pooled over "
                     f"fixed groups of {WINDOW} pulses; a cell with too few answers is hidden.",
@@ -264,7 +276,7 @@ def _draw_heatmap(report: TeamReport) -> str | None:
         columns=list(report.heatmap_columns),
         cells=[[Cell(cell.value, cell.hidden_reason) for cell in row.cells]
                for row in report.heatmap_rows],
-        chart_id="team-heatmap")
+        chart_id="team-heatmap", column_title=f"Groups of {WINDOW} pulses")
 
 
 # --------------------------------------------------------------------------- CSV
@@ -290,7 +302,7 @@ def _measures_csv(report: TeamReport) -> Table:
         for i, label in enumerate(report.labels):
             row = drawn.rows[i] if drawn.rows else None
             # A hidden wave's counts and response rate are None (empty), as on the page;
-            # "Value hidden because" says why.
+            # "Hidden because" says why.
             rows.append([
                 measure.title, label, report.invited[i], report.responded[i],
                 _rounded(report.response_rates[i]),

@@ -90,9 +90,10 @@ def test_xmr_chart_is_labelled_and_counts_points_by_variation() -> None:
     assert {e.tag for e in with_class(root, "point--common_cause")} == {f"{SVG}circle"}
     assert centre_x(improvement[0]) == pytest.approx(x_positions(len(SPIKE), 640)[4], abs=0.01)
     tooltip = improvement[0].find(f"{SVG}title")
-    assert tooltip is not None and tooltip.text == "May 2025: 10, Special cause: improvement"
+    assert tooltip is not None and tooltip.text == "May 2025: 10, Unusual rise, better"
     legend = "".join(with_class(root, "legend")[0].itertext())
-    assert "Special cause: improvement" in legend and "Common cause" in legend
+    assert "Unusual rise, better" in legend and "No unusual change" in legend
+    assert "Special cause" not in legend and "Common cause" not in legend
     # One mean, two process limits and two near limits for the single segment.
     assert len(with_class(root, "mean")) == 1
     assert len(with_class(root, "limit")) == 2
@@ -216,8 +217,8 @@ def test_table_rows_say_the_variation_in_words() -> None:
     chart = xmr([math.nan if v is None else v for v in values])
     rows = xmr_table_rows(LABELS, values, chart)
     assert len(rows) == len(SPIKE)
-    assert rows[4]["variation"] == "Special cause: improvement"
-    assert rows[0]["variation"] == "Common cause"
+    assert rows[4]["variation"] == "Unusual rise, better"
+    assert rows[0]["variation"] == "No unusual change"
     assert rows[7] == {
         "label": "Aug 2025",
         "value": None,
@@ -291,14 +292,21 @@ def test_heatmap_refuses_bad_cells(cells: list[list[Cell]], message: str) -> Non
     ("variation", "improvement", "letter", "label"),
     [
         ("special_cause_improvement", "increase", "H",
-         "Special cause variation: improvement, unusually high (higher is better)"),
+         "Unusual rise, better (Special cause improving variation; higher is better)"),
         ("special_cause_improvement", "decrease", "L",
-         "Special cause variation: improvement, unusually low (lower is better)"),
+         "Unusual fall, better (Special cause improving variation; lower is better)"),
         ("special_cause_concern", "increase", "L",
-         "Special cause variation: concern, unusually low (higher is better)"),
+         "Unusual fall, worse (Special cause concerning variation; higher is better)"),
+        ("special_cause_concern", "decrease", "H",
+         "Unusual rise, worse (Special cause concerning variation; lower is better)"),
         ("special_cause_neutral_high", "neutral", "H",
-         "Special cause variation: unusually high, neither improvement nor concern"),
-        ("common_cause", "increase", None, "Common cause variation: no significant change"),
+         "Unusual rise (Special cause variation, neither better nor worse; "
+         "neither direction is better)"),
+        ("special_cause_neutral_low", "neutral", "L",
+         "Unusual fall (Special cause variation, neither better nor worse; "
+         "neither direction is better)"),
+        ("common_cause", "increase", None,
+         "No unusual change (Common cause variation; higher is better)"),
     ],
 )
 def test_variation_icon_carries_letter_and_words(
@@ -312,7 +320,8 @@ def test_variation_icon_carries_letter_and_words(
         assert root.find(f"{SVG}polyline") is not None
     else:
         assert texts[0] == letter
-    assert texts[-1] and texts[-1].split(":")[0] in label
+    # The visible label is the plain words, the start of the full sentence.
+    assert texts[-1] and label.startswith(texts[-1] + " (")
 
 
 @pytest.mark.parametrize(
@@ -321,7 +330,7 @@ def test_variation_icon_carries_letter_and_words(
         ("consistent_pass", "P", "consistently be met"),
         ("consistent_fail", "F", "consistently be missed"),
         ("inconsistent", "?", "may or may not be met"),
-        (None, "–", "no target"),
+        (None, "–", "No target set (Assurance: not assessed without a target)"),
     ],
 )
 def test_assurance_icon(assurance: str | None, letter: str, words: str) -> None:

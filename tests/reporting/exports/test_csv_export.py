@@ -93,41 +93,55 @@ def test_iter_csv_streams_one_line_per_row():
     assert lines == ["a\r\n", "0\r\n", "1\r\n", "2\r\n"]
 
 
-def test_hidden_cells_are_blank_with_the_reason_beside_them():
+def test_a_hidden_row_is_blank_in_every_figure_with_one_reason_at_the_end():
     header, rows = table_with_reasons(
-        ["team", "answers", "% recommend"],
+        ["team", "answers", "% recommend", "CI lower", "CI upper", "open pulse"],
         [
-            ["District nurses", 12, 75.0],
-            ["Pharmacy", SuppressedCell(TOO_FEW_ANSWERS), SuppressedCell(TOO_FEW_ANSWERS)],
-            ["Social care", SuppressedCell(PROTECT_ANOTHER_GROUP), 60.0],
+            ["District nurses", 12, 75.0, 50.5, 89.1, None],
+            ["Pharmacy", *[SuppressedCell(TOO_FEW_ANSWERS)] * 4, "2 of 6 answered so far"],
+            ["Social care", *[SuppressedCell(PROTECT_ANOTHER_GROUP)] * 4, None],
         ],
-        hideable=["answers", "% recommend"],
+        hideable=["answers", "% recommend", "CI lower", "CI upper"],
     )
-    assert header == [
-        "team", "answers", "answers hidden because", "% recommend",
-        "% recommend hidden because",
-    ]
+    assert header == ["team", "answers", "% recommend", "CI lower", "CI upper", "open pulse",
+                      "Hidden because"]
     assert parse(csv_response_body(header, rows)) == [
         header,
-        ["District nurses", "12", "", "75.0", ""],
-        ["Pharmacy", "", "too few answers", "", "too few answers"],
-        ["Social care", "", "hidden to protect another group", "60.0", ""],
+        ["District nurses", "12", "75.0", "50.5", "89.1", "", ""],
+        ["Pharmacy", "", "", "", "", "2 of 6 answered so far", "too few answers"],
+        ["Social care", "", "", "", "", "", "hidden to protect another group"],
+    ]
+
+
+def test_a_partly_hidden_row_names_the_columns_each_reason_hides():
+    header, rows = table_with_reasons(
+        ["team", "answers", "% work", "% care"],
+        [["A", 9, 70.0, SuppressedCell(TOO_FEW_ANSWERS)],
+         ["B", SuppressedCell(PROTECT_ANOTHER_GROUP), SuppressedCell(TOO_FEW_ANSWERS),
+          SuppressedCell(TOO_FEW_ANSWERS)]],
+        hideable=["answers", "% work", "% care"],
+    )
+    assert rows == [
+        ["A", 9, 70.0, None, "too few answers: % care"],
+        ["B", None, None, None,
+         "hidden to protect another group: answers; too few answers: % work, % care"],
     ]
 
 
 def test_hideable_columns_keep_their_reason_column_when_nothing_is_hidden():
     header, rows = table_with_reasons(["team", "answers"], [["A", 9]], hideable=["answers"])
-    assert header == ["team", "answers", "answers hidden because"]
+    assert header == ["team", "answers", "Hidden because"]
     assert rows == [["A", 9, None]]
 
 
-def test_by_default_columns_holding_a_hidden_cell_get_a_reason_column():
+def test_by_default_a_table_holding_a_hidden_cell_gets_the_reason_column():
     header, rows = table_with_reasons(
         ["team", "answers", "score"],
         [["A", 9, SuppressedCell(TOO_FEW_ANSWERS)], ["B", 7, 6.5]],
     )
-    assert header == ["team", "answers", "score", "score hidden because"]
+    assert header == ["team", "answers", "score", "Hidden because"]
     assert rows == [["A", 9, None, "too few answers"], ["B", 7, 6.5, None]]
+    assert table_with_reasons(["team"], [["A"]]) == (["team"], [["A"]])
 
 
 def test_a_hidden_cell_outside_the_hideable_columns_is_refused():
