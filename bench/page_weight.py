@@ -49,7 +49,8 @@ def main() -> None:
         with app.app_context():
             session = get_session()
             demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-                      pseudonym_key=b"bench-pseudonym-key-" + b"x" * 32)
+                      pseudonym_key=b"bench-pseudonym-key-" + b"x" * 32,
+                      totp_key=app.config["PULSE_TOTP_KEY"])
             wave_id = demo.open_wave_id(session, now=utcnow())
             assert wave_id is not None
             [link] = waves.reissue_links(session, wave_id=wave_id, count=1)

@@ -32,7 +32,7 @@ from sqlmodel import Session, func, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from survey_app import create_app  # noqa: E402
-from survey_app.accounts import users  # noqa: E402
+from survey_app.accounts import mfa, users  # noqa: E402
 from survey_app.core.db import get_engine, upgrade  # noqa: E402
 from survey_app.core.instruments import ensure_version  # noqa: E402
 from survey_app.models import (  # noqa: E402
@@ -54,6 +54,9 @@ STAFF_PER_TEAM = 12
 RATINGS_PER_INT = 10_000  # 2 x 10^5 across the ICB
 SITES_PER_INT = 4
 PASSWORD = "bench password 1234"
+# An admin signs in with a password and a TOTP code, as in production (no bypass).
+TOTP_KEY = "i0LmX-yzMJopIjcqDMmRklHt-qTyBFBSAfWI7W_A_70="
+TOTP_SECRET = "RJLX6VRZBCNOYSOOFUVCLE7VDBFYHRU6"
 START = datetime(2024, 1, 1, 9, tzinfo=UTC)
 
 
@@ -77,8 +80,10 @@ def build(app, answers_wanted: int, rng: random.Random,  # type: ignore[no-untyp
                     bar.update(1)
                 _ratings(session, rng, app, neighbourhood)
                 session.commit()
-        users.create_user(session, email="bench-admin@example.test", password=PASSWORD,
-                             role="admin", now=START)
+        admin = users.create_user(session, email="bench-admin@example.test",
+                                  password=PASSWORD, role="admin", now=START)
+        mfa.enrol_with_secret(session, user=admin, secret=TOTP_SECRET,
+                              key=app.config["PULSE_TOTP_KEY"], now=START)
         session.commit()
 
 
@@ -165,7 +170,8 @@ PAGES = ("INT overview", "team page", "activation")
 def measure(answers_wanted: int, folder: str, ints: int) -> tuple[int, int, list[float]]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/r{answers_wanted}.db",
                       "SECRET_KEY": "bench-" + "x" * 40, "TESTING": True,
-                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+                      "PULSE_TOTP_KEY": TOTP_KEY})
     upgrade(app)
     build(app, answers_wanted, random.Random(answers_wanted), ints)
     with Session(get_engine(app)) as session:
@@ -194,10 +200,14 @@ def time_pages(database_url: str, urls: list[str]) -> list[float]:
     """Sign in through the login form, then the median server time of each URL."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url,
                       "SECRET_KEY": "bench-" + "x" * 40, "TESTING": True,
-                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+                      "PULSE_TOTP_KEY": TOTP_KEY})
     client = app.test_client()
-    signed_in = client.post("/login", data={"email": "bench-admin@example.test",
-                                            "password": PASSWORD})
+    password_step = client.post("/login", data={"email": "bench-admin@example.test",
+                                                "password": PASSWORD})
+    assert password_step.headers["Location"] == "/login/code", password_step.status_code
+    signed_in = client.post("/login/code", data={
+        "code": mfa.code_at(TOTP_SECRET, moment=datetime.now(UTC))})
     assert signed_in.status_code == 302, signed_in.status_code
 
     def get(url: str) -> None:

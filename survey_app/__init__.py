@@ -13,7 +13,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from the environment, then each part's ``init_app``."""
     from questionnaires import load_all
-    from survey_app import accounts, activation, admin, api, pulse, reporting, scheduling
+    from survey_app import (
+        accounts,
+        activation,
+        admin,
+        api,
+        notices,
+        pulse,
+        reporting,
+        retention,
+        scheduling,
+    )
     from survey_app.core import db, errors, health, logs, security, templating
     from survey_app.core.config import load_settings
     from survey_app.core.extensions import csrf, limiter
@@ -45,9 +55,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     accounts.init_app(app)
     pulse.init_app(app)
     activation.init_app(app)
+    retention.init_app(app)
     scheduling.init_app(app)
     reporting.init_app(app)
     api.init_app(app)
     admin.init_app(app)
+    notices.init_app(app)
     demo_cli.init_app(app)
     return app

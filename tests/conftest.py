@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
 from survey_app import create_app, demo
-from survey_app.accounts import users
+from survey_app.accounts import mfa, users
 from survey_app.activation import sites
 from survey_app.core.clock import utcnow
 from survey_app.core.db import get_engine, make_engine, upgrade
@@ -34,6 +35,10 @@ from survey_app.pulse import waves
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PSEUDONYM_KEY = b"test-pseudonym-key-0123456789abcdef"
 PASSWORD = "correct horse battery"
+# The suite's PULSE_TOTP_KEY (a Fernet key), and the two-step secret every lead and admin
+# that make_user creates is enrolled with; login completes the code step with pyotp.
+TOTP_KEY = "i0LmX-yzMJopIjcqDMmRklHt-qTyBFBSAfWI7W_A_70="
+TOTP_SECRET = "RJLX6VRZBCNOYSOOFUVCLE7VDBFYHRU6"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -89,6 +94,7 @@ def _test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         "PULSE_BASE_URL": "http://pulse.test",
         "RATELIMIT_STORAGE_URI": "memory://",
         "PULSE_PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "PULSE_TOTP_KEY": TOTP_KEY,
     }
     config.update(overrides)
     return config
@@ -129,9 +135,18 @@ def app_config() -> dict[str, Any]:
     return {}
 
 
+_UNDER_TEST: list[Flask] = []
+
+
+def app_under_test() -> Flask:
+    """This test's app, for steps that have only its address (a browser signing in)."""
+    return _UNDER_TEST[-1]
+
+
 @pytest.fixture
 def app(migrated_database: str, tmp_path: Any, app_config: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(_test_config(migrated_database, **app_config))
+    _UNDER_TEST[:] = [application]
     yield application
     _empty_tables(application)
     get_engine(application).dispose()
@@ -273,14 +288,22 @@ def make_site(session: Session) -> Callable[..., Site]:
 
 
 @pytest.fixture
-def make_user(session: Session) -> Callable[..., User]:
-    """Create a user: ``make_user("recorder", sites=["RMP"])``; password is PASSWORD."""
+def make_user(app: Flask, session: Session) -> Callable[..., User]:
+    """Create a user: ``make_user("recorder", sites=["RMP"])``; password is PASSWORD.
+
+    Leads and admins come enrolled in two-step sign-in with TOTP_SECRET (as they must
+    be before any report or admin page); ``totp=False`` leaves one to enrol, and
+    ``totp=True`` enrols a recorder too.
+    """
 
     def factory(role: str, email: str | None = None, ints: tuple[str, ...] = (),
-                sites: tuple[str, ...] = ()) -> User:
+                sites: tuple[str, ...] = (), totp: bool | None = None) -> User:
         user = users.create_user(session, email=email or f"{role}@example.test",
                                     password=PASSWORD, role=role, now=utcnow(),
                                     neighbourhood_slugs=ints, site_codes=sites)
+        if totp if totp is not None else mfa.is_required(user):
+            mfa.enrol_with_secret(session, user=user, secret=TOTP_SECRET,
+                                  key=app.config["PULSE_TOTP_KEY"], now=utcnow())
         session.commit()
         return user
 
@@ -319,13 +342,54 @@ def reachable_redis(url: str) -> Any:
     return client
 
 
+def totp_secret_for(email: str) -> str:
+    """The two-step secret a test account is enrolled with: the demo's own, or the suite's."""
+    return demo.patients.DEMO_TOTP_SECRETS.get(users.normalise_email(email), TOTP_SECRET)
+
+
+def fresh_totp_code(client: FlaskClient | Flask, email: str, secret: str | None = None) -> str:
+    """A code the app will accept for ``email`` now, as an authenticator app would give.
+
+    The app refuses a code for a step it has already accepted, and tests sign the same
+    account in many times a second: the next step's code is accepted (one step of
+    drift), and past that the fixture stands in for waiting out the 30 seconds by
+    moving the account's last accepted step back, in the database, never in the app.
+    """
+    now = utcnow()
+    step = mfa.step_at(now)
+    engine = get_engine(client if isinstance(client, Flask) else client.application)
+    with Session(engine) as db:
+        user = db.exec(select(User).where(User.email == users.normalise_email(email))).one()
+        last = user.totp_last_step
+        if last is not None and last >= step + mfa.DRIFT_STEPS:
+            user.totp_last_step = step - 1
+            db.add(user)
+            db.commit()
+            last = step - 1
+    use = step if last is None or last < step else step + 1
+    return mfa.code_at(secret or totp_secret_for(email),
+                       moment=datetime.fromtimestamp(use * mfa.STEP_SECONDS, UTC))
+
+
 @pytest.fixture
 def login(hidden_fields: Callable[[bytes], dict[str, str]]) -> Callable[..., Any]:
-    """Sign a test client in through the real login form; returns the response."""
+    """Sign a test client in through the real login form, with the TOTP step when it
+    comes (a code from pyotp); returns the last response."""
 
-    def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    def sign_in(client: FlaskClient, email: str, password: str = PASSWORD,
+                next_path: str | None = None) -> Any:
         fields = hidden_fields(client.get("/login").data)
-        return client.post("/login", data={**fields, "email": email, "password": password})
+        target = "/login" + (f"?next={next_path}" if next_path else "")
+        response = client.post(target, data={**fields, "email": email, "password": password})
+        if response.status_code != 302 or not response.headers["Location"].startswith(
+                "/login/code"):
+            return response
+        step_page = response.headers["Location"]
+        page = client.get(step_page)
+        if page.status_code != 200:  # sent on to set up an app: the test carries on
+            return page
+        code = fresh_totp_code(client, email)
+        return client.post(step_page, data={**hidden_fields(page.data), "code": code})
 
     return sign_in
 
@@ -370,7 +434,8 @@ def demo_snapshot(migrated_database: str, tmp_path_factory: pytest.TempPathFacto
     engine = get_engine(app)
     with Session(engine) as session:
         demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-                  pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
+                  pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"],
+                  totp_key=app.config["PULSE_TOTP_KEY"])
         session.commit()
     with _with_snapshot(engine, snapshot_file) as connection:
         if connection.dialect.name != "sqlite":
@@ -407,6 +472,7 @@ def riverside(app: Flask, session: Session, demo_snapshot: str) -> Neighbourhood
         _restore_snapshot(app, demo_snapshot)
     else:  # the snapshot's patient pseudonyms are keyed with the suite's usual key
         demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-                  pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
+                  pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"],
+                  totp_key=app.config["PULSE_TOTP_KEY"])
         session.commit()
     return session.exec(select(Neighbourhood).where(Neighbourhood.slug == demo.INT_SLUG)).one()

@@ -19,8 +19,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # models (the tables, one metadata for Alembic) sit under core, whose audit log and
 # instrument versions are tables too.
+# retention sits under scheduling, whose daily job runs the purge.
 LEVELS = {"models": 0, "core": 1, "accounts": 2, "pulse": 3, "activation": 4,
-          "scheduling": 5, "reporting": 6, "api": 7, "admin": 8, "demo": 8}
+          "retention": 5, "scheduling": 6, "reporting": 7, "api": 8, "admin": 9, "demo": 9,
+          "notices": 9}
 WEB = ("flask", "flask_login", "flask_wtf", "flask_limiter", "werkzeug", "wtforms", "jinja2",
        "markupsafe")
 # Modules that are the web layer or the app's wiring by their job, beside any views,

@@ -26,7 +26,8 @@ def test_the_snapshot_holds_what_demo_load_writes(app, session, riverside):
     session.expunge_all()  # the ids are reused once the tables are empty
     _empty_tables(app)
     demo.load(session, now=utcnow(), instruments=app.extensions["pulse_instruments"],
-              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"])
+              pseudonym_key=app.config["PULSE_PSEUDONYM_KEY"],
+              totp_key=app.config["PULSE_TOTP_KEY"])
     session.commit()
     assert _contents(session) == restored
 

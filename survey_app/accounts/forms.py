@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, PasswordField
+from wtforms import EmailField, Field, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, StopValidation
 
 
@@ -23,5 +23,30 @@ class PasswordChangeForm(FlaskForm):
     current = PasswordField("Current password",
                             validators=[InputRequired("Enter your current password"),
                                         _text_only])
+    new = PasswordField("New password",
+                        validators=[InputRequired("Enter a new password"), _text_only])
+
+
+class CodeForm(FlaskForm):
+    """The second step: a code from the authenticator app, or a recovery code."""
+
+    code = StringField("Code", validators=[
+        InputRequired("Enter the 6-digit code from your authenticator app"), _text_only,
+        Length(max=40, message="Enter the 6-digit code, or a recovery code")])
+
+
+class EnrolForm(FlaskForm):
+    code = StringField("Code from your app", validators=[
+        InputRequired("Enter the 6-digit code your authenticator app shows"), _text_only,
+        Length(max=20, message="Enter the 6-digit code your app shows")])
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("Email address", validators=[
+        InputRequired("Enter your email address"), _text_only,
+        Length(max=254, message="An email address has at most 254 characters")])
+
+
+class ResetPasswordForm(FlaskForm):
     new = PasswordField("New password",
                         validators=[InputRequired("Enter a new password"), _text_only])

@@ -22,8 +22,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlmodel import col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey_app.accounts import users
-from survey_app.accounts.access import SignedInUser
+from survey_app.accounts import local_passwords, mfa, users
+from survey_app.accounts.access import MFA_PASSED, SIGNED_IN_BY, SignedInUser
 from survey_app.accounts.forms import LoginForm, PasswordChangeForm
 from survey_app.core import audit
 from survey_app.core.clock import utcnow
@@ -48,8 +48,20 @@ def _safe_next(target: str | None) -> str | None:
     # Only same-site paths: never redirect a signed-in user to another host.
     if not target:
         return None
+    # Browsers read "/\\host" as "//host", another site; and no path has control characters.
+    if "\\" in target or target.startswith("//") or any(ord(ch) < 32 for ch in target):
+        return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
+
+
+def _sign_in_ways() -> dict[str, object]:
+    """What the sign-in page offers: the organisation sign-in button (its label) when it is
+    set up, and the password form unless an admin turned passwords off (never when there
+    is no other way in)."""
+    settings = current_app.config["PULSE_OIDC"]
+    return {"oidc_label": settings.button_label if settings else None,
+            "passwords_on": settings is None or local_passwords.are_on(get_session())}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -59,6 +71,11 @@ def _safe_next(target: str | None) -> str | None:
                key_func=_account_key, deduct_when=_failed)
 def login() -> ResponseReturnValue:
     form = LoginForm()
+    ways = _sign_in_ways()
+    if request.method == "POST" and not ways["passwords_on"]:
+        # Turned off by an admin: no password is checked, right or wrong.
+        return render_template("auth/login.html", form=form, passwords_refused=True,
+                               **ways), 403
     if form.validate_on_submit():
         session = get_session()
         user = users.authenticate(session, email=form.email.data, password=form.password.data)
@@ -66,6 +83,13 @@ def login() -> ResponseReturnValue:
             browser_session.clear()  # a fresh session id at sign-in (no fixation)
             browser_session.permanent = True
             login_user(SignedInUser(user))
+            browser_session[SIGNED_IN_BY] = "password"
+            if mfa.is_enrolled(user) or mfa.is_required(user):
+                # Not signed in yet: the TOTP step (or setting it up) comes first.
+                session.commit()  # with a password rehash, if any
+                return redirect(url_for("mfa.step",
+                                        next=_safe_next(request.args.get("next"))))
+            browser_session[MFA_PASSED] = True  # a recorder who chose no second step
             audit.record(session, user_id=user.id, action="auth.login", now=utcnow())
             session.commit()
             home = url_for(HOME_BY_ROLE[user.role])
@@ -77,7 +101,7 @@ def login() -> ResponseReturnValue:
         session.commit()  # with a password rehash, if any
         form.password.errors = ["The email address or password is not right"]
     status = 400 if form.errors else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, **ways), status
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -85,7 +109,8 @@ def _locked_out(error: RateLimitExceeded) -> ResponseReturnValue:
     """Too many failed sign-ins: say when to try again and what to do, not a dead end."""
     seconds = error.limit.limit.get_expiry()
     wait = "a minute" if seconds <= 60 else f"{round(seconds / 60)} minutes"
-    return render_template("auth/login.html", form=LoginForm(), locked_out=wait), 429
+    return render_template("auth/login.html", form=LoginForm(), locked_out=wait,
+                           **_sign_in_ways()), 429
 
 
 @bp.post("/logout")

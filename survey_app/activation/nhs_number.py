@@ -50,5 +50,6 @@ def parse_nhs_number(raw: str) -> str:
 
 def pseudonymise(nhs_number: str, key: bytes) -> str:
     """HMAC-SHA256 of the 10 digits under ``key`` (hex): stable per patient, not reversible
-    without the key, which lives outside the database (``PULSE_PSEUDONYM_KEY``)."""
+    without the key, which lives outside the database (``PULSE_PSEUDONYM_KEY``). Changing
+    the key is a transition, patient by patient: see :mod:`survey_app.activation.pseudonyms`."""
     return hmac.new(key, nhs_number.encode(), hashlib.sha256).hexdigest()

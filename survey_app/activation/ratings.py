@@ -10,6 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from questionnaires import Instrument
 from survey_app.activation.nhs_number import parse_nhs_number, pseudonymise
+from survey_app.activation.pseudonyms import PseudonymKeys, rekey_patient
 from survey_app.core import audit
 from survey_app.core.instruments import ensure_version
 from survey_app.models import (
@@ -60,9 +61,14 @@ class Recorded:
 
 
 def record_activation(session: Session, *, entry: RatingInput, instrument: Instrument,
-                      pseudonym_key: bytes | None, user_id: int | None,
+                      pseudonym_key: PseudonymKeys | None, user_id: int | None,
                       now: datetime) -> Recorded:
     """Store one activation rating, or return the one this form already stored.
+
+    An NHS number is pseudonymised under ``pseudonym_key.current`` and the key's
+    id kept beside it; during a key change the patient's earlier ratings under
+    the old key move to the new pseudonym in this same transaction (see
+    :mod:`survey_app.activation.pseudonyms`). The caller commits.
 
     Raises
     ------
@@ -78,21 +84,29 @@ def record_activation(session: Session, *, entry: RatingInput, instrument: Instr
         raise RatingError("Choose a consultation type from the list")
     if not entry.idempotency_key or len(entry.idempotency_key) > 64:
         raise RatingError("This form is incomplete: reload the page and try again")
-    pseudonym = None
+    nhs_number = pseudonym = key_id = None
     if entry.nhs_number:
         if pseudonym_key is None:
             raise RatingError("Follow-up by NHS number is not set up on this system, so NHS "
                               "numbers cannot be stored. Leave the box empty.")
-        pseudonym = pseudonymise(parse_nhs_number(entry.nhs_number), pseudonym_key)
+        nhs_number = parse_nhs_number(entry.nhs_number)
+        pseudonym = pseudonymise(nhs_number, pseudonym_key.current.secret)
+        key_id = pseudonym_key.current.key_id
     existing = _activation_by_key(session, entry.idempotency_key)
     if existing is not None:
         return Recorded(existing, created=False)
+    if nhs_number is not None and pseudonym_key is not None:
+        # Before the insert: the re-key's UPDATE opens the transaction, so on SQLite
+        # too the insert's savepoint below is nested in it (a savepoint opened
+        # outside a transaction would commit the rating alone on release).
+        rekey_patient(session, nhs_number=nhs_number, keys=pseudonym_key)
     version = ensure_version(session, instrument=instrument)
     rating = ActivationRating(
         site_id=entry.site.id or 0, rated_on=entry.on, channel=entry.channel,
         consultation_type=entry.consultation_type, proxy=entry.proxy, easy_read=entry.easy_read,
         questionnaire_version_id=version.id or 0, rating=entry.rating,
-        patient_pseudonym=pseudonym, idempotency_key=entry.idempotency_key,
+        patient_pseudonym=pseudonym, pseudonym_key_id=key_id,
+        idempotency_key=entry.idempotency_key,
     )
     try:
         with session.begin_nested():

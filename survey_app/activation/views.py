@@ -34,6 +34,7 @@ from survey_app.activation.forms import (
     new_idempotency_key,
 )
 from survey_app.activation.nhs_number import NhsNumberError
+from survey_app.activation.pseudonyms import keys_from_config
 from survey_app.activation.ratings import RatingError, RatingInput
 from survey_app.activation.sites import find_site
 from survey_app.core.clock import as_utc, local_date, utcnow
@@ -83,7 +84,7 @@ def record() -> ResponseReturnValue:
                     nhs_number=(form.nhs_number.data or "").strip() or None,
                 ),
                 instrument=instrument(ratings.ACTIVATION),
-                pseudonym_key=current_app.config["PULSE_PSEUDONYM_KEY"],
+                pseudonym_key=keys_from_config(current_app.config),
                 user_id=current_user.id, now=utcnow(),
             )
         except NhsNumberError as error:
@@ -210,7 +211,10 @@ def poster(code: str) -> ResponseReturnValue:
     activation = instrument(ratings.ACTIVATION)
     # The poster is the page printed (poster.css, @media print): one A4 sheet, black on
     # white. Typed by hand, "https://" is only in the way; a phone's browser adds it.
+    base = current_app.config["PULSE_BASE_URL"].rstrip("/")
+    notice = base + url_for("notices.privacy", audience="patients")
     return render_template("activation/poster.html", site=site, url=url, qr_svg=qr_svg,
                            typed_url=url.removeprefix("https://"),
+                           notice_url=notice.removeprefix("https://"),
                            page_int=get_session().get(Neighbourhood, site.neighbourhood_id),
                            question=activation.item("activation"), privacy=activation.privacy)

@@ -184,6 +184,24 @@ def _recorded(channel: str) -> Phrase:
     return lambda target, detail, names: f"recorded a patient activation rating {how}"
 
 
+# Organisation sign-in (accounts.oidc): why one was refused, in a few words.
+_OIDC_REFUSALS = {
+    "bad_state": "an expired or reused sign-in link", "wrong_nonce": "a token for another "
+    "sign-in", "bad_signature": "a token whose signature did not check",
+    "expired": "an expired token", "wrong_issuer": "a token from another issuer",
+    "wrong_audience": "a token for another service", "unknown_user": "no Pulse account",
+    "disabled": "the account is turned off", "domain_not_allowed": "an email domain not "
+    "allowed", "linked_elsewhere": "the account is linked to another organisation account",
+}
+
+
+def _oidc_refused(target: str, detail: dict[str, Any], names: Names) -> str:
+    reason = str(detail.get("reason", ""))
+    why = _OIDC_REFUSALS.get(reason, reason.replace("_", " "))
+    return f"was refused an organisation sign-in{f' as {target}' if target else ''}" + (
+        f" ({why})" if why else "")
+
+
 # action -> (label for the filter, what was done). Every audit.record call's action is
 # here; tests/admin/test_audit_page.py checks the list against the code.
 ACTIONS: dict[str, tuple[str, Phrase]] = {
@@ -192,6 +210,29 @@ ACTIONS: dict[str, tuple[str, Phrase]] = {
     "auth.logout": ("Signed out", lambda t, d, n: "signed out"),
     "auth.password_change": ("Changed their password",
                              lambda t, d, n: "changed their password"),
+    # Organisation sign-in and the switch for Pulse passwords (accounts.oidc)
+    "auth.oidc_login": ("Signed in with an organisation account",
+                        lambda t, d, n: "signed in with their organisation account"
+                        + (" (linked at this first sign-in)" if d.get("linked") else "")),
+    "auth.oidc_refused": ("Refused an organisation sign-in", _oidc_refused),
+    "settings.local_passwords": ("Turned Pulse passwords on or off",
+                                 lambda t, d, n: "turned Pulse passwords "
+                                 + ("off" if d.get("local_passwords") == "off" else "on")),
+    # Two-step sign-in and password reset by email (accounts.mfa, accounts.password_reset)
+    "auth.session_ended": ("Found a session ended",
+                           lambda t, d, n: "came back to a session that had ended"),
+    "auth.mfa_enrolled": ("Set up two-step sign-in",
+                          lambda t, d, n: "set up two-step sign-in"),
+    "auth.mfa_failed": ("Failed a two-step code",
+                        lambda t, d, n: "entered a two-step code that was not right"),
+    "auth.reset_requested": ("Asked for a password reset",
+                             lambda t, d, n: "asked for a password reset link"),
+    "auth.reset_completed": ("Reset their password by email link",
+                             lambda t, d, n: "set a new password from a reset link"),
+    "users.send_reset": ("Sent a password reset link",
+                         lambda t, d, n: f"sent a password reset link to {t}"),
+    "users.remove_two_step": ("Removed someone's two-step sign-in",
+                              lambda t, d, n: f"removed the two-step sign-in of {t}"),
     "users.create": ("Added a user", lambda t, d, n: f"added the user {t}"),
     "users.update": ("Changed a user", lambda t, d, n: f"changed the user {t}"),
     "users.reset_password": ("Reset a password",
@@ -225,6 +266,14 @@ ACTIONS: dict[str, tuple[str, Phrase]] = {
     "activation.record.qr": ("Recorded activation (QR code)", _recorded("qr")),
     "activation.undo": ("Undid an activation rating",
                         lambda t, d, n: f"undid activation rating {t}"),
+    # retention (survey_app.retention.purge): one event a run, with its counts
+    "retention.purge": ("Removed data past its retention period",
+                        lambda t, d, n: f"removed {d.get('total', 0)} rows past their "
+                                        "retention period"),
+    "pseudonyms.end_transition": (
+        "Ended a pseudonym key change",
+        lambda t, d, n: f"ended the change from pseudonym key {t} "
+                        f"({d.get('unlinked', 0)} earlier ratings unlinked)"),
 }
 
 

@@ -21,11 +21,14 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
+from survey_app.core.retention_policy import KINDS, MAX_DAYS, MIN_DAYS
 from survey_app.models import ROLES
 from survey_app.pulse.branding import MAX_UPLOAD_BYTES, Logo, LogoError, prepare_logo
+from survey_app.retention.settings import period_problems
 
 
 class UserScopeForm(FlaskForm):
@@ -52,6 +55,28 @@ class EditUserForm(UserScopeForm):
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[InputRequired("Enter a new password")])
+
+
+class _DaysKept:
+    """A retention period: whole days from MIN_DAYS to MAX_DAYS. A box left out of the
+    post altogether (an older form) keeps the INT's current period."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form: FlaskForm, field: IntegerField) -> None:
+        if not field.raw_data:
+            field.data = field.object_data
+            raise StopValidation()
+        if field.data is None:
+            field.errors.clear()  # WTForms' own "Not a valid integer value."
+            raise StopValidation("Enter a whole number of days, like 30")
+        if not MIN_DAYS <= field.data <= MAX_DAYS:
+            raise StopValidation(f"Choose between {MIN_DAYS} and {MAX_DAYS} days")
+
+
+def _days_kept(column: str) -> IntegerField:
+    kind = next(kind for kind in KINDS if kind.column == column)
+    return IntegerField(kind.name, validators=[_DaysKept()])
 
 
 class IntSettingsForm(FlaskForm):
@@ -102,6 +127,61 @@ class IntSettingsForm(FlaskForm):
     )
     logo = FileField("Logo (optional)")
     remove_logo = BooleanField("Remove the logo")
+
+    # What the privacy notices say of the INT as data controller (survey_app.notices).
+    controller_name = StringField(
+        "Data controller",
+        validators=[Optional(),
+                    Length(max=200, message="Keep the controller's name to 200 characters "
+                                            "or fewer")],
+    )
+    dpo_contact = StringField(
+        "How to contact the data protection officer",
+        validators=[Optional(),
+                    Length(max=300, message="Keep the DPO contact to 300 characters or fewer")],
+    )
+    lawful_basis_staff = TextAreaField(
+        "Lawful basis for staff data",
+        validators=[Optional(),
+                    Length(max=1000, message="Keep the lawful basis for staff data to 1000 "
+                                             "characters or fewer")],
+    )
+    lawful_basis_patients = TextAreaField(
+        "Lawful basis for patient data",
+        validators=[Optional(),
+                    Length(max=1000, message="Keep the lawful basis for patient data to 1000 "
+                                             "characters or fewer")],
+    )
+
+    # retention: how long each kind of data is kept (survey_app.core.retention_policy)
+    retain_invitations_days = _days_kept("retain_invitations_days")
+    retain_messages_days = _days_kept("retain_messages_days")
+    retain_comments_days = _days_kept("retain_comments_days")
+    retain_answers_days = _days_kept("retain_answers_days")
+    retain_aggregates_days = _days_kept("retain_aggregates_days")
+    retain_ratings_days = _days_kept("retain_ratings_days")
+    retain_leavers_days = _days_kept("retain_leavers_days")
+
+    @property
+    def retention(self) -> dict[str, int]:
+        """Each retention column and its days, as posted (or kept)."""
+        return {kind.column: self[kind.column].data for kind in KINDS}
+
+    def _retention_rule(self, field: IntegerField) -> None:
+        # Only once every period and the gap are numbers: until then their own
+        # messages say what to fix.
+        days = self.retention
+        gap = self.invitation_gap_days.data
+        if gap is None or any(value is None for value in days.values()):
+            return
+        problem = period_problems(days, invitation_gap_days=gap).get(field.name)
+        if problem:
+            raise ValidationError(problem)
+
+    validate_retain_invitations_days = _retention_rule
+    validate_retain_messages_days = _retention_rule
+    validate_retain_comments_days = _retention_rule
+    validate_retain_answers_days = _retention_rule
 
     # Set by validate_logo: the upload, checked and re-encoded, ready to store.
     prepared_logo: Logo | None = None

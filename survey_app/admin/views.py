@@ -18,6 +18,7 @@ from survey_app.admin.forms import EditUserForm, IntSettingsForm, NewUserForm, R
 from survey_app.core import audit
 from survey_app.core.clock import local_date, utcnow
 from survey_app.core.db import get_session
+from survey_app.core.retention_policy import KINDS, period_words
 from survey_app.models import User
 from survey_app.pulse import teams
 
@@ -156,13 +157,20 @@ def int_settings(slug: str) -> ResponseReturnValue:
                                   contact_text=form.contact_text.data or "",
                                   contact_email=form.contact_email.data or "",
                                   contact_phone=form.contact_phone.data or ""),
-            logo=form.prepared_logo, remove_logo=form.remove_logo.data)
+            logo=form.prepared_logo, remove_logo=form.remove_logo.data,
+            retention=form.retention,
+            controller=teams.Controller(
+                controller_name=form.controller_name.data or "",
+                dpo_contact=form.dpo_contact.data or "",
+                lawful_basis_staff=form.lawful_basis_staff.data or "",
+                lawful_basis_patients=form.lawful_basis_patients.data or ""))
         audit.record(session, user_id=current_user.id, action="int.settings", target=slug,
                      now=utcnow())
         session.commit()
         flash("Saved.")
         return redirect(url_for("admin.int_settings", slug=slug))
-    return render_template("admin/int.html", form=form, neighbourhood=neighbourhood), \
+    return render_template("admin/int.html", form=form, neighbourhood=neighbourhood,
+                           retention_kinds=KINDS, period_words=period_words), \
         400 if form.errors else 200
 
 

@@ -136,6 +136,7 @@ def load_settings(instance_path: str, environ: Mapping[str, str] = os.environ) -
     }
     settings["SECRET_KEY"] = _secret_key(env, instance_path, environ)
     settings["PULSE_PSEUDONYM_KEY"] = _pseudonym_key(env, instance_path, environ)
+    settings.update(_pseudonym_key_ids(settings["PULSE_PSEUDONYM_KEY"], environ))
     # PULSE_SMTP and PULSE_NOTIFY are read by scheduling's init_app, beside the channels.
     return settings
 
@@ -168,6 +169,47 @@ def _pseudonym_key(env: str, instance_path: str, environ: Mapping[str, str]) -> 
     if env == "production":
         return None
     return _kept_in_instance(instance_path, "pseudonym_key").encode()
+
+
+PSEUDONYM_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def _pseudonym_key_ids(current: bytes | None, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The current key's id and, during a key change, the old key and its id.
+
+    Every rating records the id of the key that made its pseudonym; with an old
+    key set, a rating under the new key re-keys that patient's old-key ratings
+    (see :mod:`survey_app.activation.pseudonyms`).
+    """
+    key_id = environ.get("PULSE_PSEUDONYM_KEY_ID", "") or "k1"
+    old_key = environ.get("PULSE_PSEUDONYM_OLD_KEY", "")
+    old_id = environ.get("PULSE_PSEUDONYM_OLD_KEY_ID", "")
+    for name, value in (("PULSE_PSEUDONYM_KEY_ID", key_id),
+                        ("PULSE_PSEUDONYM_OLD_KEY_ID", old_id)):
+        if value and not PSEUDONYM_KEY_ID.fullmatch(value):
+            raise ConfigError(f"{name} must be 1 to 32 letters, digits, '-' or '_' "
+                              f"(for example k2), got {value!r}")
+    if old_id and not old_key:
+        raise ConfigError("PULSE_PSEUDONYM_OLD_KEY_ID is set but PULSE_PSEUDONYM_OLD_KEY is "
+                          "not: set both during a key change, or neither")
+    if old_key:
+        if not old_id:
+            raise ConfigError("PULSE_PSEUDONYM_OLD_KEY needs PULSE_PSEUDONYM_OLD_KEY_ID, the "
+                              "id its ratings were recorded under (k1 unless it was set)")
+        if len(old_key) < 32:
+            raise ConfigError("PULSE_PSEUDONYM_OLD_KEY must be at least 32 characters")
+        if current is None:
+            raise ConfigError("PULSE_PSEUDONYM_OLD_KEY is set without PULSE_PSEUDONYM_KEY: "
+                              "a key change needs the new key as well")
+        if old_id == key_id:
+            raise ConfigError(f"PULSE_PSEUDONYM_OLD_KEY_ID and PULSE_PSEUDONYM_KEY_ID are both "
+                              f"{key_id!r}: give the new key a new id (for example k2)")
+        if old_key.encode() == current:
+            raise ConfigError("PULSE_PSEUDONYM_OLD_KEY is the same as PULSE_PSEUDONYM_KEY: "
+                              "set PULSE_PSEUDONYM_KEY to the new key")
+    return {"PULSE_PSEUDONYM_KEY_ID": key_id,
+            "PULSE_PSEUDONYM_OLD_KEY": old_key.encode() if old_key else None,
+            "PULSE_PSEUDONYM_OLD_KEY_ID": old_id or None}
 
 
 def _kept_in_instance(instance_path: str, name: str) -> str:

@@ -20,8 +20,15 @@ from flask import Flask, Response, g, request
 # holds, since the pulse views strip whitespace and dashes from a code and accept any
 # case (tokens.normalise_code); in a request line, up to " HTTP/1.1". Any case of the
 # prefix, as over-masking costs nothing. The code-entry page /p has nothing to hide.
-_SECRET_PATH = re.compile(r"(/p/|/unsubscribe/)(?:(?!\s+HTTP/\d)[^/])+", re.IGNORECASE)
+# A password reset link's token (/reset-password/<token>) is masked the same way.
+_SECRET_PATH = re.compile(r"(/p/|/unsubscribe/|/reset-password/)(?:(?!\s+HTTP/\d)[^/])+",
+                          re.IGNORECASE)
 MASK = r"\1[link]"
+# An organisation sign-in's callback carries its one-time ``code`` and ``state`` in the
+# query (and a request line has it): either would help someone racing the real browser.
+# Any path, any case, up to the next parameter, fragment or space.
+_SECRET_QUERY = re.compile(r"((?:^|[?&\s])(?:code|state)=)[^&#\s]*", re.IGNORECASE)
+QUERY_MASK = r"\1[hidden]"
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 request_log = logging.getLogger("survey_app.requests")
@@ -61,7 +68,7 @@ def _escape_beyond_latin1(text: str) -> str:
 
 
 def _mask(text: str) -> str:
-    return _SECRET_PATH.sub(MASK, text)
+    return _SECRET_QUERY.sub(QUERY_MASK, _SECRET_PATH.sub(MASK, text))
 
 
 def mask_secrets(text: str) -> str:
@@ -101,6 +108,7 @@ def _install(logger_name: str, log_filter: MaskSecretsFilter) -> None:
 def init_app(app: Flask) -> None:
     _install("werkzeug", MaskSecretsFilter(escape=_escape_beyond_latin1))
     _install("gunicorn.access", MaskSecretsFilter())
+    _install(app.logger.name, MaskSecretsFilter())  # "Exception on /reset-password/..."
     if not app.config.get("TESTING") and not request_log.handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 

@@ -28,7 +28,7 @@ def private_page(view: Callable[..., Any]) -> Callable[..., Response]:
     return wrapper
 
 
-PRIVATE_PREFIXES = ("/p/", "/unsubscribe/")
+PRIVATE_PREFIXES = ("/p/", "/unsubscribe/", "/reset-password/")
 
 
 def _has_nul(request: Request) -> bool:

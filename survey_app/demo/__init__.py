@@ -131,8 +131,11 @@ def ensure_open_wave(session: Session, *, now: datetime, instrument: Instrument)
 
 
 def load(session: Session, *, now: datetime, instruments: Mapping[str, Instrument],
-         pseudonym_key: bytes) -> str:
-    """Create the demo INT; returns a one-line summary. The caller commits."""
+         pseudonym_key: bytes, totp_key: bytes) -> str:
+    """Create the demo INT; returns a one-line summary. The caller commits.
+
+    ``totp_key`` encrypts the demo lead's and admin's two-step secrets (PULSE_TOTP_KEY).
+    """
     instrument = instruments["team-pulse"]
     rng = random.Random(SEED)  # nosec B311  # seeded synthetic demo data, not a secret
     neighbourhood = Neighbourhood(
@@ -188,7 +191,8 @@ def load(session: Session, *, now: datetime, instruments: Mapping[str, Instrumen
                                    members_by_team[IMPROVING_TEAM], now)
     patients_summary = load_patients(
         session, rng=rng, neighbourhood=neighbourhood, first_month=first_month,
-        instruments=dict(instruments), pseudonym_key=pseudonym_key, now=now,
+        instruments=dict(instruments), pseudonym_key=pseudonym_key, totp_key=totp_key,
+        now=now,
     )
     _demo_actions(session, neighbourhood=neighbourhood, teams=team_rows,
                   first_wave=_first_monday(first_month), now=now)

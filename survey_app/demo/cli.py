@@ -31,14 +31,18 @@ def demo_load(links: int) -> None:
     else:
         summary = demo.load(session, now=utcnow(),
                             instruments=current_app.extensions["pulse_instruments"],
-                            pseudonym_key=current_app.config["PULSE_PSEUDONYM_KEY"])
+                            pseudonym_key=current_app.config["PULSE_PSEUDONYM_KEY"],
+                            totp_key=current_app.config["PULSE_TOTP_KEY"])
         session.commit()
         click.echo(f"Loaded the demo INT: {summary}.")
     _print_demo_links(links, replacing=already)
     base = current_app.config["PULSE_BASE_URL"]
     click.echo(f"Sign in at {base}/login with password '{patients.DEMO_PASSWORD}' as:")
     for email, role in patients.DEMO_USERS:
-        click.echo(f"  {role:<9} {email}")
+        secret = patients.DEMO_TOTP_SECRETS.get(email)
+        # Shown only outside production (above): the demo's documented two-step secrets.
+        step = f"  two-step secret {secret} (add it to an authenticator app)" if secret else ""
+        click.echo(f"  {role:<9} {email}{step}")
     click.echo(f"Patients answer by QR at {base}/q/{patients.STEADY_SITE}; "
                f"to make this browser a kiosk, sign in as admin and open {base}/kiosk/enrol")
 

@@ -19,7 +19,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from questionnaires import Instrument
-from survey_app.accounts import users
+from survey_app.accounts import mfa, users
 from survey_app.activation import sites
 from survey_app.activation.nhs_number import pseudonymise
 from survey_app.core.instruments import ensure_version
@@ -29,6 +29,12 @@ DEMO_PASSWORD = "pulse-demo-password"  # nosec B105  # the documented demo-only 
 DEMO_USERS = (("recorder@riverside-int.example", "recorder"),
               ("lead@riverside-int.example", "lead"),
               ("admin@riverside-int.example", "admin"))
+# The demo's lead and admin come with two-step sign-in set up, with these documented
+# secrets (``flask demo load`` prints them): add one to any authenticator app.
+DEMO_TOTP_SECRETS = {  # nosec B105  # demo-only, documented, never loaded in production
+    "lead@riverside-int.example": "EXTQYBUUSDVXOUKS52KBQ5ULER7IQOLY",
+    "admin@riverside-int.example": "BTDXKYUB4YEEQ32NBPSFDXFSZYKGV243",
+}
 GROUP_SITE = "RCH"
 STEADY_SITE = "RMP"
 GROUP_FROM_MONTH = 6  # 0-based month of the year when group consultations start
@@ -71,8 +77,9 @@ def synthetic_nhs_numbers(rng: random.Random, count: int) -> list[str]:
 
 def load_patients(session: Session, *, rng: random.Random, neighbourhood: Neighbourhood,
                   first_month: datetime, instruments: dict[str, Instrument],
-                  pseudonym_key: bytes, now: datetime) -> str:
-    """Create sites, one kiosk, demo accounts and ratings; returns a summary."""
+                  pseudonym_key: bytes, totp_key: bytes, now: datetime) -> str:
+    """Create sites, one kiosk, demo accounts (the lead and admin enrolled in two-step
+    sign-in with :data:`DEMO_TOTP_SECRETS`) and ratings; returns a summary."""
     site_rows = {
         plan.code: sites.create_site(session, neighbourhood=neighbourhood, code=plan.code,
                                      name=plan.name, kind=plan.kind)
@@ -81,8 +88,12 @@ def load_patients(session: Session, *, rng: random.Random, neighbourhood: Neighb
     sites.enrol_kiosk(session, site=site_rows[STEADY_SITE], name="Waiting-room tablet",
                       ask_experience=True, now=now)
     for email, role in DEMO_USERS:
-        users.create_user(session, email=email, password=DEMO_PASSWORD, role=role, now=now,
-                             neighbourhood_slugs=() if role == "admin" else (neighbourhood.slug,))
+        user = users.create_user(session, email=email, password=DEMO_PASSWORD, role=role,
+                                 now=now, neighbourhood_slugs=() if role == "admin"
+                                 else (neighbourhood.slug,))
+        if email in DEMO_TOTP_SECRETS:
+            mfa.enrol_with_secret(session, user=user, secret=DEMO_TOTP_SECRETS[email],
+                                  key=totp_key, now=now)
     activation_version = ensure_version(session, instrument=instruments["patient-activation"])
     experience_version = ensure_version(session, instrument=instruments["patient-fft"])
     ratings: list[dict[str, object]] = []

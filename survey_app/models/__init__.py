@@ -11,7 +11,9 @@ from sqlmodel import SQLModel
 from survey_app.models.accounts import (
     ROLES,
     ApiToken,
+    AppSetting,
     AuditEvent,
+    RecoveryCode,
     User,
     UserNeighbourhood,
     UserSite,
@@ -59,6 +61,8 @@ __all__ = [
     "ITEM_TALLY_FIELDS",
     "ItemTotals",
     "ApiToken",
+    "AppSetting",
+    "RecoveryCode",
     "TeamAction",
     "TeamRebase",
     "WaveChoiceCount",

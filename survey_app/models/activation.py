@@ -91,6 +91,9 @@ class ActivationRating(SQLModel, table=True):
     rating: int
     # Keyed HMAC-SHA256 of the NHS number (hex); None when no follow-up was asked.
     patient_pseudonym: str | None = Field(default=None, max_length=64, index=True)
+    # Which pseudonym key made it (PULSE_PSEUDONYM_KEY_ID), so a key rotation knows
+    # which ratings are still under the old key.
+    pseudonym_key_id: str | None = Field(default=None, max_length=32, index=True)
     # From the form that produced it: a double tap or resubmission stores once.
     idempotency_key: str = Field(max_length=64, unique=True)
 

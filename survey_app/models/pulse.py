@@ -62,6 +62,22 @@ class Neighbourhood(SQLModel, table=True):
     logo_width: int | None = None
     logo_height: int | None = None
 
+    # Retention in days, per kind of data (survey_app.core.retention names each and
+    # gives the defaults; the privacy notices quote these, so they are never stale).
+    retain_invitations_days: int = 30      # after the wave closes
+    retain_messages_days: int = 90         # after the wave closes, the outbox too
+    retain_comments_days: int = 365        # free-text comments, after the wave closes
+    retain_answers_days: int = 730         # raw item answers, after the wave closes
+    retain_aggregates_days: int = 3650     # per-wave aggregates, after the wave closes
+    retain_ratings_days: int = 1095        # activation ratings and pseudonyms
+    retain_leavers_days: int = 30          # roster rows, after the leave date
+    # What the privacy notices say of the INT as data controller (its DPIA's facts).
+    controller_name: str | None = Field(default=None, max_length=200)
+    dpo_contact: str | None = Field(default=None, max_length=300)
+    lawful_basis_staff: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    lawful_basis_patients: str | None = Field(default=None,
+                                              sa_column=Column(Text, nullable=True))
+
     @property
     def public_name(self) -> str:
         """The name shown to staff and patients: the display name, else the INT's name."""
@@ -153,6 +169,9 @@ class Wave(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("schedule.id", ondelete="SET NULL"), nullable=True,
                          index=True),
     )
+    # When retention removed the wave's raw data (answers, invitations, comments): its
+    # aggregates stay, so charts keep the point and ``db upgrade`` never re-summarises it.
+    raw_purged_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     # When the one reminder is due (quiet hours respected), and whether it went.
     reminder_due_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     reminders_queued: bool = False

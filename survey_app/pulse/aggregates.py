@@ -97,10 +97,14 @@ def summarise_unsummarised(session: Session, *, now: datetime) -> int:
 
     Waves closed before the aggregates existed (databases migrated past 0005)
     have none, and reports read only summaries. ``flask db upgrade`` runs this.
+    A wave whose raw rows retention removed (``raw_purged_at``) is never summarised
+    again: from what is left it would count wrong, and once its own aggregates have
+    expired it must stay out of the reports.
     """
     missing = session.exec(
         select(Wave).outerjoin(WaveSummary, col(WaveSummary.wave_id) == col(Wave.id))
-        .where(col(Wave.closed_at).is_not(None), col(WaveSummary.wave_id).is_(None))
+        .where(col(Wave.closed_at).is_not(None), col(WaveSummary.wave_id).is_(None),
+               col(Wave.raw_purged_at).is_(None))
         .order_by(col(Wave.id))
     ).all()
     for wave in missing:

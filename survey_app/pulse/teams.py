@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, col, func, or_, select
 
+from survey_app.core.retention_policy import KINDS
 from survey_app.models import Neighbourhood, StaffMember, Team, TeamMembership
 from survey_app.pulse.branding import Logo, set_logo
+
+RETENTION_COLUMNS = frozenset(kind.column for kind in KINDS)
 
 
 class NoSuchTeam(LookupError):
@@ -151,14 +155,34 @@ class Display:
     contact_phone: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Controller:
+    """What an INT's privacy notices say of it as data controller ("" = not yet set)."""
+
+    controller_name: str = ""
+    dpo_contact: str = ""
+    lawful_basis_staff: str = ""
+    lawful_basis_patients: str = ""
+
+
 def update_settings(session: Session, *, neighbourhood: Neighbourhood,
                     low_activation_prompt: str, invitation_gap_days: int,
                     max_messages_per_wave: int, action_stages: str | None = None,
                     display: Display | None = None, logo: Logo | None = None,
-                    remove_logo: bool = False) -> None:
+                    remove_logo: bool = False,
+                    retention: Mapping[str, int] | None = None,
+                    controller: Controller | None = None) -> None:
     """An INT's own settings: the clinician prompt, fatigue guardrails, improvement stages,
     and (when given) its display name, contact and logo. A new ``logo`` replaces the
-    old; ``remove_logo`` without one leaves the INT with none."""
+    old; ``remove_logo`` without one leaves the INT with none; ``controller`` sets what
+    the privacy notices say of it. ``retention`` gives days
+    by retention column (``retain_answers_days``), already checked by the caller.
+
+    Raises
+    ------
+    ValueError
+        If ``retention`` names a column that is not a retention period.
+    """
     neighbourhood.low_activation_prompt = low_activation_prompt.strip() or None
     neighbourhood.invitation_gap_days = invitation_gap_days
     neighbourhood.max_messages_per_wave = max_messages_per_wave
@@ -169,6 +193,15 @@ def update_settings(session: Session, *, neighbourhood: Neighbourhood,
         neighbourhood.contact_text = display.contact_text.strip() or None
         neighbourhood.contact_email = display.contact_email.strip() or None
         neighbourhood.contact_phone = display.contact_phone.strip() or None
+    if controller is not None:
+        neighbourhood.controller_name = controller.controller_name.strip() or None
+        neighbourhood.dpo_contact = controller.dpo_contact.strip() or None
+        neighbourhood.lawful_basis_staff = controller.lawful_basis_staff.strip() or None
+        neighbourhood.lawful_basis_patients = controller.lawful_basis_patients.strip() or None
     if logo is not None or remove_logo:
         set_logo(neighbourhood, logo)
+    for column, days in (retention or {}).items():
+        if column not in RETENTION_COLUMNS:
+            raise ValueError(f"{column!r} is not a retention period")
+        setattr(neighbourhood, column, days)
     session.add(neighbourhood)

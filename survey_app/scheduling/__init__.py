@@ -24,6 +24,10 @@ def init_app(app: Flask) -> None:
         app.config["PULSE_SMTP"] = smtp_settings_from_env(os.environ)
     if "PULSE_NOTIFY" not in app.config:
         app.config["PULSE_NOTIFY"] = notify_settings_from_env(os.environ)
+    if app.config["PULSE_SMTP"]:  # password reset links, for accounts (below this layer)
+        from survey_app.scheduling.channels.email import account_mailer
+
+        app.extensions["pulse_account_mailer"] = account_mailer(app.config["PULSE_SMTP"])
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     cli.init_app(app)

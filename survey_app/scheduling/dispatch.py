@@ -63,6 +63,10 @@ class LinkSettings:
         signed = URLSafeSerializer(self.secret_key, salt=UNSUBSCRIBE_SALT).dumps(staff_member_id)
         return f"{self.base_url}/unsubscribe/{signed}"
 
+    def privacy_link(self) -> str:
+        """The staff privacy notice (survey_app.notices), which every message links to."""
+        return f"{self.base_url}/privacy/staff"
+
 
 @dataclass
 class DispatchReport:
@@ -213,7 +217,8 @@ def _issue_link(message: Message, *, wave: Wave, invitation: Invitation, member:
     token = tokens.new_token()
     render = reminder_message if message.kind == "reminder" else invitation_message
     rendered = render(member.name, team.name, links.pulse_link(token), wave.closes_at,
-                      links.unsubscribe_link(member.id or 0))
+                      links.unsubscribe_link(member.id or 0),
+                      privacy_link=links.privacy_link())
     if message.kind == "reminder":
         invitation.reminder_token_hash = tokens.hash_secret(token)
     else:

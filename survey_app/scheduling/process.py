@@ -18,14 +18,16 @@ from datetime import UTC, datetime
 
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlmodel import Session
 
-from survey_app.core.clock import utcnow
+from survey_app.core.clock import LONDON, utcnow
 from survey_app.core.db import get_engine
 from survey_app.core.extensions import team_pulse
-from survey_app.scheduling import tick
+from survey_app.retention import purge as retention
+from survey_app.scheduling import lease, tick
 from survey_app.scheduling.channels.base import OutgoingMessage
 from survey_app.scheduling.channels.routing import open_channels
 from survey_app.scheduling.dispatch import AfterSend
@@ -55,6 +57,29 @@ def run_tick(app: Flask, *, now: datetime | None = None,
     if report.acted and (report.opened or report.closed or report.dispatch.sent
                          or report.dispatch.failed or report.dispatch.marked_unknown):
         log.info("tick: %s", report.summary())
+    return report
+
+
+# The daily retention purge runs at a quiet hour in England, away from sending times.
+RETENTION_HOUR, RETENTION_MINUTE = 3, 30
+
+
+def run_retention(app: Flask, *, now: datetime | None = None) -> retention.PurgeReport | None:
+    """The daily purge, inside its own app context and session, while this process holds
+    the scheduler lease (renewed before each batch); None when another scheduler holds it."""
+    holder = holder_name()
+    with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
+        if not lease.acquire(session, holder=holder, now=utcnow()):
+            return None
+        try:
+            report = retention.purge(
+                session, now=now or utcnow(), audit_days=app.config["PULSE_RETAIN_AUDIT_DAYS"],
+                still_leased=lambda: lease.acquire(session, holder=holder, now=utcnow()))
+        finally:
+            session.rollback()
+            lease.release(session, holder=holder, now=utcnow())
+    log.info("retention purge: removed %d rows%s", report.total,
+             " (stopped: lease lost)" if report.stopped else "")
     return report
 
 
@@ -92,6 +117,10 @@ def run_forever(app: Flask) -> None:
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(run_tick, IntervalTrigger(minutes=1), args=[app], id="programme-tick",
                       max_instances=1, coalesce=True, next_run_time=datetime.now(UTC),
+                      misfire_grace_time=None)
+    scheduler.add_job(run_retention, CronTrigger(hour=RETENTION_HOUR, minute=RETENTION_MINUTE,
+                                                 timezone=LONDON),
+                      args=[app], id="retention-purge", max_instances=1, coalesce=True,
                       misfire_grace_time=None)
     log.info("scheduler started: ticking every minute as %s", holder_name())
     try:

@@ -124,3 +124,8 @@ def test_the_printed_poster_is_one_a4_page_whose_code_scans_to_the_address(
                              timeout=60)
     assert decoded.returncode == 0, decoded.stderr
     assert decoded.stdout.decode().splitlines() == [address]
+
+
+def test_the_poster_says_where_to_read_how_the_answer_is_used(poster_page):
+    text = " ".join(re.sub(r"<[^>]+>", " ", poster_page).split())
+    assert "How your answer is used: http://pulse.test/privacy/patients" in text

@@ -203,8 +203,9 @@ def test_no_remember_cookie_and_an_old_one_would_not_sign_in(app, lead_and_thief
         remembered = encode_cookie(_session_id(app, thief))
     before = app.test_client()
     before.set_cookie("remember_token", remembered)
-    # Such a cookie does sign a new browser in while the session lasts.
-    assert before.get("/reports/test-int/overview.csv").status_code == 200
+    # Such a cookie signs no new browser in even while the session lasts: that browser's
+    # session has passed no TOTP step (accounts.access.second_step_pending).
+    assert signed_out(before)
     lead.post("/logout", data={"csrf_token": csrf(lead, hidden_fields)})
     replay = app.test_client()
     replay.set_cookie("remember_token", remembered)

@@ -321,7 +321,8 @@ def test_the_kiosk_header_names_the_int(kiosk, session, branded, url):
     line = re.search(r'<footer class="pulse-kiosk-contact">(.*?)</footer>', html, re.S)
     assert line is not None
     assert " ".join(re.sub(r"<[^>]+>", " ", line.group(1)).split()) == (
-        f"Questions? Contact {DISPLAY}: phone 0113 496 0999, or email int.office@example.test")
+        f"Questions? Contact {DISPLAY}: phone 0113 496 0999, or email int.office@example.test. "
+        "Privacy notice")
 
 
 def test_an_int_without_display_settings_shows_its_name_and_no_contact(client, make_site):

@@ -36,9 +36,19 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "static": EVERYONE,
     "health.healthz": EVERYONE,
     "branding.logo": EVERYONE,  # an INT's logo, shown on pages open to all
+    "notices.": EVERYONE,  # the privacy notices and the accessibility statement
     "auth.login": EVERYONE,
     "auth.change_password": SIGNED_IN,
     "auth.home": SIGNED_IN,
+    "mfa.step": SIGNED_IN,  # the second step of a password sign-in; after it, a redirect
+    "mfa.enrol": SIGNED_IN,  # setting up an authenticator app
+    "reset.forgotten": EVERYONE,
+    "reset.choose": EVERYONE,  # the signed link is the key
+    "reset.admin_send": ADMINS,
+    "mfa.admin_remove": ADMINS,
+    "oidc.start": EVERYONE,  # organisation sign-in: off to the provider (404 if not set up)
+    "oidc.callback": EVERYONE,  # back from it; the state in this session is the key
+    "sign_in_admin.": ADMINS,  # how people sign in: the switch for Pulse passwords
     "pulse.": EVERYONE,  # the token is the key; no sign-in
     "staff_results.": EVERYONE,  # the thank-you and team results pages: no sign-in
     "scheduling.unsubscribe": EVERYONE,  # the signed link is the key
@@ -97,7 +107,7 @@ def world(app, session, make_team, make_user, riverside):
         "user_id": lead_a.id, "kiosk_id": 1, "schedule_id": 1, "action": "pause",
         "secret": "not-a-real-token", "code": site.code, "signed": "not-signed",
         "filename": "css/pulse.css", "table": None, "lead_b_id": lead_b.id,
-        "version": riverside.logo_sha256[:16],
+        "version": riverside.logo_sha256[:16], "audience": "staff",
     }
 
 

@@ -222,6 +222,7 @@ def gunicorn(migrated_database: str, tmp_path: Path) -> Iterator[Gunicorn]:
         "PULSE_SECRET_KEY": "fault-test-secret-key-" + "s" * 40,
         "PULSE_BASE_URL": "https://pulse.fault.test",
         "PULSE_PSEUDONYM_KEY": "fault-test-pseudonym-key-" + "p" * 40,
+        "PULSE_TOTP_KEY": "i0LmX-yzMJopIjcqDMmRklHt-qTyBFBSAfWI7W_A_70=",
         "PULSE_RATELIMIT_STORAGE_URL": "memory://",
         "PULSE_DATABASE_URL": migrated_database,
         "PYTHONUNBUFFERED": "1",

@@ -60,6 +60,7 @@ from sqlmodel import Session, col, select
 
 from analysis.activation import NAPC_FIGURES, NapcFigures
 from questionnaires import Instrument
+from survey_app.activation.pseudonyms import UnlinkedRatings, unlinked_ratings
 from survey_app.core.instruments import instrument_of
 from survey_app.models import CHANNELS, ActivationRating, Neighbourhood, QuestionnaireVersion
 from survey_app.reporting.activation_report.cube import (
@@ -133,6 +134,8 @@ class ActivationReport:
     periods: tuple[PeriodRow, ...]
     paired: tuple[PairedRow, ...]
     napc: NapcFigures
+    #: Ratings whose pseudonyms were cleared when the pseudonym key was last changed.
+    unlinked: UnlinkedRatings | None = None
 
     @property
     def has_ratings(self) -> bool:
@@ -199,6 +202,7 @@ def activation_report(session: Session, *, neighbourhood: Neighbourhood, thresho
         by_site=by_site, by_channel=by_channel, site_channel=site_channel,
         earlier_label=earlier_label, later_label=later_label, periods=periods,
         paired=paired, napc=NAPC_FIGURES,
+        unlinked=unlinked_ratings(session, neighbourhood_id=neighbourhood.id or 0),
     )
 
 

@@ -1,8 +1,9 @@
 """Paired change: each patient's first rating in the earlier period against their latest.
 
 Of the report's tables only this one reads rating rows, and then only
-``(pseudonym, date, rating, site, channel)`` of patients rated twice or more
-in the two periods compared.
+``(pseudonym, key id, date, rating, site, channel)`` of patients rated twice or
+more in the two periods compared. A patient is a pseudonym under one key: ratings
+under different keys are never paired (see :mod:`survey_app.activation.pseudonyms`).
 """
 
 from __future__ import annotations
@@ -118,29 +119,31 @@ def _paired_rows(session: Session, sites: Sequence[SiteRef], window: tuple[date,
         col(ActivationRating.rated_on) < window[1],
     ]
     site_id, pseudonym = col(ActivationRating.site_id), col(ActivationRating.patient_pseudonym)
+    key_id = col(ActivationRating.pseudonym_key_id)
     # One pass with a window count, not a join back to a grouped subquery: SQLite
     # would nest-loop that join (quadratic in the ratings of the window).
     counted = (
         sql_select(pseudonym, col(ActivationRating.rated_on), col(ActivationRating.rating),
-                   site_id, col(ActivationRating.channel), col(ActivationRating.id),
-                   func.count().over(partition_by=(site_id, pseudonym)).label("ratings"))
+                   site_id, col(ActivationRating.channel), col(ActivationRating.id), key_id,
+                   func.count().over(partition_by=(site_id, key_id, pseudonym))
+                   .label("ratings"))
         .where(*conditions)
         .subquery()
     )
     rows = session.execute(
-        sql_select(counted.c.patient_pseudonym, counted.c.rated_on, counted.c.rating,
-                   counted.c.site_id, counted.c.channel)
+        sql_select(counted.c.patient_pseudonym, counted.c.pseudonym_key_id,
+                   counted.c.rated_on, counted.c.rating, counted.c.site_id, counted.c.channel)
         .where(counted.c.ratings >= 2)
         .order_by(counted.c.rated_on, counted.c.id)
     ).all()
     out: dict[int, _Rows] = {}
-    for patient, rated_on, rating, site, channel in rows:
+    for patient, key, rated_on, rating, site, channel in rows:
         group = out.setdefault(site, _Rows.empty())
         group.ratings.append(int(rating))
         group.channels.append(str(channel))
-        # Pooled across sites a patient is (site, pseudonym): pairs stay within a
+        # Pooled across sites a patient is (site, key, pseudonym): pairs stay within a
         # site, so the pooled row is the sum of the site rows.
-        group.patients.append((site, patient))
+        group.patients.append((site, key, patient))
         group.periods.append("earlier" if rated_on < periods_from else "later")
     return out
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-MessageKind = Literal["invitation", "reminder"]
+MessageKind = Literal["invitation", "reminder", "account"]  # account: a password reset link
 SendStatus = Literal["sent", "failed"]
 # Servers can answer at length; the message table keeps 500 characters.
 MAX_REASON = 500

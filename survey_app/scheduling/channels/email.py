@@ -27,15 +27,17 @@ a TLS failure and any 4xx reply are transient; a 5xx reply is permanent.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Literal, get_args
 
+from survey_app.accounts.password_reset import AccountMessage
 from survey_app.core.config_error import ConfigError
 from survey_app.scheduling.channels.base import OutgoingMessage, SendResult, smtp_code_is_transient
 
@@ -228,3 +230,19 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def account_mailer(settings: SmtpSettings) -> Callable[[AccountMessage], None]:
+    """Sends account emails (password reset links) over SMTP, one connection each; a
+    failure is logged, as the person is told the same whether or not it went."""
+
+    def send(message: AccountMessage) -> None:
+        with EmailChannel(settings) as channel:
+            result = channel.send(OutgoingMessage(
+                to=message.to, subject=message.subject, text=message.text, html=None,
+                kind="account", reference="account"))
+        if not result.ok:
+            logging.getLogger(__name__).error("An account email was not sent: %s",
+                                              result.reason)
+
+    return send

@@ -6,7 +6,8 @@ screen or a locked phone). Times follow the NHS style guide: "9am",
 "5:30pm", "midday", "Tuesday 1 December 2026", always in UK time.
 SMS text before the link stays within 160 characters, one SMS fragment, and
 uses only characters in the GSM alphabet (no curly quotes or dashes), which
-would otherwise cut a fragment to 70 characters.
+would otherwise cut a fragment to 70 characters. Each message gives the address
+of the staff privacy notice: an SMS in its first line, where it fits.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def reminder_subject(team_name: str, closes_at: datetime) -> str:
 
 
 def invitation_message(
-    name: str, team_name: str, link: str, closes_at: datetime, unsubscribe_link: str
+    name: str, team_name: str, link: str, closes_at: datetime, unsubscribe_link: str,
+    *, privacy_link: str | None = None
 ) -> RenderedMessage:
     """An invitation to a pulse."""
     hello = _hello(name)
@@ -104,6 +106,7 @@ def invitation_message(
         "This link is just for you and works once.\n\n"
         f"{link}\n\n"
         f"The pulse closes {deadline}.\n\n"
+        f"{_privacy_text(privacy_link)}"
         f"If you do not want reminders, use this link:\n{unsubscribe_link}\n\n"
         "This email was sent automatically. Please do not reply to it.\n"
     )
@@ -116,10 +119,11 @@ def invitation_message(
         link,
         [f"The pulse closes {escape(deadline)}."],
         unsubscribe_link,
+        privacy_link=privacy_link,
     )
     short = format_deadline(closes_at, short=True)
     sms = _fit_sms(
-        link,
+        link, privacy_link,
         f"{hello} please answer the 1-minute pulse for {team_name}. "
         f"It is anonymous and closes {short}.",
         f"{hello} please answer your 1-minute team pulse. It is anonymous and closes {short}.",
@@ -129,7 +133,8 @@ def invitation_message(
 
 
 def reminder_message(
-    name: str, team_name: str, link: str, closes_at: datetime, unsubscribe_link: str
+    name: str, team_name: str, link: str, closes_at: datetime, unsubscribe_link: str,
+    *, privacy_link: str | None = None
 ) -> RenderedMessage:
     """The one reminder, sent only to people who have not answered."""
     hello = _hello(name)
@@ -140,6 +145,7 @@ def reminder_message(
         "It takes about a minute, and your answers are anonymous.\n\n"
         f"{link}\n\n"
         f"The pulse closes {deadline}. This is the only reminder we will send.\n\n"
+        f"{_privacy_text(privacy_link)}"
         f"If you do not want reminders in future, use this link:\n{unsubscribe_link}\n\n"
         "This email was sent automatically. Please do not reply to it.\n"
     )
@@ -151,10 +157,11 @@ def reminder_message(
         [f"The pulse closes {escape(deadline)}. This is the only reminder we will send."],
         unsubscribe_link,
         unsubscribe_intro="If you do not want reminders in future",
+        privacy_link=privacy_link,
     )
     short = format_deadline(closes_at, short=True)
     sms = _fit_sms(
-        link,
+        link, privacy_link,
         f"{hello} a reminder: the 1-minute pulse for {team_name} closes {short}. "
         "Your answers are anonymous.",
         f"{hello} a reminder: your 1-minute team pulse closes {short}. "
@@ -169,16 +176,26 @@ def _hello(name: str) -> str:
     return f"Hello {first}," if first else "Hello,"
 
 
-def _fit_sms(link: str, *texts: str) -> str:
-    """The first of ``texts`` (longest first) that fits one SMS, then the link."""
-    for text in texts:
+def _privacy_text(privacy_link: str | None) -> str:
+    return f"How Pulse uses your data:\n{privacy_link}\n\n" if privacy_link else ""
+
+
+def _fit_sms(link: str, privacy_link: str | None, *texts: str) -> str:
+    """The first of ``texts`` (longest first) that fits one SMS, then the link.
+
+    With ``privacy_link``, each text is tried first with the notice's address after it
+    (the link's line holds the link alone); only if none fits does the SMS go without.
+    """
+    with_privacy = [f"{text} Privacy: {privacy_link}" for text in texts] if privacy_link else []
+    for text in [*with_privacy, *texts]:
         if len(text) <= SMS_TEXT_LIMIT:
             return f"{text}\n{link}"
     return f"{texts[-1][:SMS_TEXT_LIMIT]}\n{link}"
 
 
 def _html(hello: str, before: list[str], link: str, after: list[str], unsubscribe_link: str,
-          *, unsubscribe_intro: str = "If you do not want reminders") -> str:
+          *, unsubscribe_intro: str = "If you do not want reminders",
+          privacy_link: str | None = None) -> str:
     paragraphs = "".join(f"<p>{paragraph}</p>\n" for paragraph in before)
     closing = "".join(f"<p>{paragraph}</p>\n" for paragraph in after)
     return (
@@ -188,7 +205,9 @@ def _html(hello: str, before: list[str], link: str, after: list[str], unsubscrib
         f"{paragraphs}"
         f'<p><a href="{escape(link)}">{escape(link)}</a></p>\n'
         f"{closing}"
-        f'<p>{unsubscribe_intro}, <a href="{escape(unsubscribe_link)}">'
+        + (f'<p><a href="{escape(privacy_link)}">How Pulse uses your data</a>.</p>\n'
+           if privacy_link else "")
+        + f'<p>{unsubscribe_intro}, <a href="{escape(unsubscribe_link)}">'
         "stop reminders</a>.</p>\n"
         "<p>This email was sent automatically. Please do not reply to it.</p>\n"
         "</body>\n</html>\n"
