@@ -16,7 +16,6 @@ from flask import (
 from flask import session as browser_session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
-from sqlmodel import Session
 
 from survey_app.accounts import password_reset, users
 from survey_app.accounts.access import role_required
@@ -35,7 +34,12 @@ def _email_key() -> str:
     return "reset:" + users.normalise_email(request.form.get("email", ""))
 
 
-def _send_link(session: Session, user: User) -> None:
+def _can_send() -> bool:
+    """False in production without SMTP: the link would only be logged as unsendable."""
+    return current_app.extensions[MAILER] is not password_reset.no_mailer
+
+
+def _send_link(user: User) -> None:
     token = password_reset.make_token(user, secret_key=current_app.config["SECRET_KEY"],
                                       now=utcnow())
     link = current_app.config["PULSE_BASE_URL"] + url_for("reset.choose", secret=token)
@@ -52,7 +56,7 @@ def forgotten() -> ResponseReturnValue:
         session = get_session()
         user = password_reset.account_to_reset(session, email=form.email.data)
         if user is not None:
-            _send_link(session, user)
+            _send_link(user)
         audit.record(session, user_id=user.id if user else None,
                      action="auth.reset_requested", now=utcnow())
         session.commit()
@@ -103,7 +107,11 @@ def admin_send(user_id: int) -> ResponseReturnValue:
     if not user.active:
         flash(f"{user.email} is not active: make the account active first.")
         return redirect(url_for("admin.edit_user", user_id=user.id))
-    _send_link(session, user)
+    if not _can_send():
+        flash(f"Email is not set up (PULSE_SMTP_HOST), so no link was sent to {user.email}. "
+              "Set a new password for them below instead.")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    _send_link(user)
     audit.record(session, user_id=current_user.id, action="users.send_reset",
                  target=user.email, now=utcnow())
     session.commit()

@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from sqlmodel import Session, col, select
-
-from survey_app.core.retention_policy import KINDS, RetentionKind, period_words
+from survey_app.core.retention_policy import KINDS, RetentionKind, RetentionPeriod, period_words
 from survey_app.models import Neighbourhood
 
 Audience = Literal["staff", "patients"]
@@ -48,13 +46,7 @@ def retention_table(audience: Audience, *, neighbourhood: Neighbourhood | None,
     for kind in kinds_for(audience):
         days = (kind.default_days if neighbourhood is None
                 else int(getattr(neighbourhood, kind.column)))
-        rows.append(Retained(kind.name, f"{period_words(days)} {kind.counted_from}",
-                             kind.why))
+        rows.append(Retained(kind.name, RetentionPeriod(kind, days).words, kind.why))
     rows.append(Retained(AUDIT_NAME, f"{period_words(audit_days)} after the event",
                          "to show who did what, if a question or a complaint arises"))
     return rows
-
-
-def all_ints(session: Session) -> list[Neighbourhood]:
-    """Every INT, by name, for the generic notices' list."""
-    return list(session.exec(select(Neighbourhood).order_by(col(Neighbourhood.name))))

@@ -23,7 +23,6 @@ from flask.typing import ResponseReturnValue
 from jinja2 import Template
 
 from survey_app.core.db import get_session
-from survey_app.core.retention_policy import AUDIT_DEFAULT_DAYS
 from survey_app.models import Neighbourhood
 from survey_app.notices import facts
 from survey_app.pulse import teams
@@ -56,7 +55,7 @@ def int_privacy(slug: str, audience: facts.Audience) -> ResponseReturnValue:
 @bp.get("/accessibility")
 def accessibility() -> ResponseReturnValue:
     return render_template("notices/accessibility.html", prepared=STATEMENT_PREPARED,
-                           page_int=None, ints=facts.all_ints(get_session()))
+                           page_int=None, ints=teams.list_neighbourhoods(get_session()))
 
 
 @bp.get("/ints/<slug>/accessibility")
@@ -67,10 +66,10 @@ def int_accessibility(slug: str) -> ResponseReturnValue:
 
 def _notice(audience: facts.Audience, neighbourhood: Neighbourhood | None) -> ResponseReturnValue:
     config = current_app.config
-    audit_days = int(config.get("PULSE_RETAIN_AUDIT_DAYS") or AUDIT_DEFAULT_DAYS)
+    audit_days = int(config["PULSE_RETAIN_AUDIT_DAYS"])  # set by retention's init_app
     return render_template(
         f"notices/{audience}.html", page_int=neighbourhood, notice_audience=audience,
-        ints=facts.all_ints(get_session()) if neighbourhood is None else [],
+        ints=teams.list_neighbourhoods(get_session()) if neighbourhood is None else [],
         retained=facts.retention_table(audience, neighbourhood=neighbourhood,
                                        audit_days=audit_days),
         threshold=int(config["PULSE_SUPPRESSION_THRESHOLD"]),

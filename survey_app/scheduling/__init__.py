@@ -25,9 +25,10 @@ def init_app(app: Flask) -> None:
     if "PULSE_NOTIFY" not in app.config:
         app.config["PULSE_NOTIFY"] = notify_settings_from_env(os.environ)
     if app.config["PULSE_SMTP"]:  # password reset links, for accounts (below this layer)
+        from survey_app.accounts.password_reset_views import MAILER
         from survey_app.scheduling.channels.email import account_mailer
 
-        app.extensions["pulse_account_mailer"] = account_mailer(app.config["PULSE_SMTP"])
+        app.extensions[MAILER] = account_mailer(app.config["PULSE_SMTP"])
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     cli.init_app(app)

@@ -186,3 +186,24 @@ def test_reset_tokens_are_masked_in_the_request_log(client, people, hidden_field
     client.get(link)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "/reset-password/[link]" in logged and token not in logged
+
+
+def test_without_email_the_admin_is_told_no_link_was_sent(app, client, people, login,
+                                                          hidden_fields, session):
+    # Production without PULSE_SMTP_HOST: the only "mailer" logs that it cannot send.
+    from survey_app.accounts.password_reset_views import MAILER
+    from survey_app.models import AuditEvent
+
+    app.extensions[MAILER] = password_reset.no_mailer
+    login(client, "admin@example.test")
+    lead_id = session.exec(select(password_reset.User.id).where(
+        password_reset.User.email == "lead@example.test")).one()
+    page = client.get(f"/admin/users/{lead_id}")
+    sent = client.post(f"/admin/users/{lead_id}/reset-link",
+                       data={"csrf_token": hidden_fields(page.data)["csrf_token"]})
+    shown = client.get(sent.headers["Location"]).data.decode()
+    assert "Email is not set up (PULSE_SMTP_HOST), so no link was sent to lead@example.test" \
+        in shown
+    assert "has been sent" not in shown
+    assert session.exec(select(AuditEvent).where(
+        AuditEvent.action == "users.send_reset")).all() == []
