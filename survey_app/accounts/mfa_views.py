@@ -16,7 +16,7 @@ from markupsafe import Markup
 from survey_app.accounts import mfa
 from survey_app.accounts.access import MFA_PASSED, pending_user, role_required
 from survey_app.accounts.forms import CodeForm, EnrolForm
-from survey_app.accounts.views import HOME_BY_ROLE, _safe_next
+from survey_app.accounts.views import HOME_BY_ROLE, _safe_next, lockout_wait
 from survey_app.core import audit
 from survey_app.core.clock import utcnow
 from survey_app.core.db import get_session
@@ -131,9 +131,8 @@ def enrol() -> ResponseReturnValue:
 
 @bp.errorhandler(RateLimitExceeded)
 def _locked_out(error: RateLimitExceeded) -> ResponseReturnValue:
-    seconds = error.limit.limit.get_expiry()
-    wait = "a minute" if seconds <= 60 else f"{round(seconds / 60)} minutes"
-    return render_template("auth/code.html", form=CodeForm(), locked_out=wait), 429
+    return render_template("auth/code.html", form=CodeForm(),
+                           locked_out=lockout_wait(error)), 429
 
 
 @bp.post("/admin/users/<int(max=2147483647):user_id>/two-step/remove")

@@ -104,12 +104,16 @@ def login() -> ResponseReturnValue:
     return render_template("auth/login.html", form=form, **ways), status
 
 
+def lockout_wait(error: RateLimitExceeded) -> str:
+    """How long until a throttled sign-in step may be tried again, in words."""
+    seconds = error.limit.limit.get_expiry()
+    return "a minute" if seconds <= 60 else f"{round(seconds / 60)} minutes"
+
+
 @bp.errorhandler(RateLimitExceeded)
 def _locked_out(error: RateLimitExceeded) -> ResponseReturnValue:
     """Too many failed sign-ins: say when to try again and what to do, not a dead end."""
-    seconds = error.limit.limit.get_expiry()
-    wait = "a minute" if seconds <= 60 else f"{round(seconds / 60)} minutes"
-    return render_template("auth/login.html", form=LoginForm(), locked_out=wait,
+    return render_template("auth/login.html", form=LoginForm(), locked_out=lockout_wait(error),
                            **_sign_in_ways()), 429
 
 

@@ -26,17 +26,15 @@ from survey_app.core.db import get_session
 from survey_app.models import Neighbourhood
 from survey_app.notices import facts
 from survey_app.pulse import teams
+from survey_app.pulse.branding_views import PATIENT_TEMPLATES, STAFF_TEMPLATES
 
 bp = Blueprint("notices", __name__)
 
 # When the accessibility statement was prepared and last reviewed (the regulations ask
 # for both): change it whenever the statement's facts are checked again.
 STATEMENT_PREPARED: Final = date(2026, 12, 4)
-# Pages that speak to staff or to patients link to their own notice in the footer;
-# every other page (sign-in, reports, admin) links to both.
-_STAFF_TEMPLATES: Final = ("pulse/",)
-_PATIENT_TEMPLATES: Final = ("activation/patient_", "activation/thanks.html",
-                             "activation/qr_already.html", "activation/poster.html")
+# Pages that speak to staff or to patients (branding's lists) link to their own notice
+# in the footer; every other page (sign-in, reports, admin) links to both.
 _AUDIENCE_PATH: Final = "<any(staff, patients):audience>"
 
 
@@ -89,8 +87,8 @@ def _add_notice_audience(_app: Flask, template: Template, context: dict[str, Any
     if "notice_audience" in context:
         return
     name = template.name or ""
-    context["notice_audience"] = ("staff" if name.startswith(_STAFF_TEMPLATES)
-                                  else "patients" if name.startswith(_PATIENT_TEMPLATES)
+    context["notice_audience"] = ("staff" if name.startswith(STAFF_TEMPLATES)
+                                  else "patients" if name.startswith(PATIENT_TEMPLATES)
                                   else None)
 
 

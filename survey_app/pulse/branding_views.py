@@ -22,9 +22,12 @@ from survey_app.pulse.responses import PulseLink
 
 bp = Blueprint("branding", __name__)
 
-# The pages that speak for an INT: staff pulse pages, patient pages, the QR poster.
-BRANDED_TEMPLATES = ("pulse/", "activation/patient_", "activation/thanks.html",
+# The pages that speak for an INT, by the templates' names: staff pulse pages, and
+# patient pages with the QR poster (the privacy notices' footer links use both).
+STAFF_TEMPLATES = ("pulse/",)
+PATIENT_TEMPLATES = ("activation/patient_", "activation/thanks.html",
                      "activation/qr_already.html", "activation/poster.html")
+BRANDED_TEMPLATES = STAFF_TEMPLATES + PATIENT_TEMPLATES
 # The URL changes with the logo, so a browser (or proxy) may keep it for a year.
 LOGO_CACHE_CONTROL = "public, max-age=31536000, immutable"
 

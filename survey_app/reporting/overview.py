@@ -271,6 +271,16 @@ class ResponseTrend:
         return f"{self.headline}: {self.span}" if self.span else self.headline
 
 
+#: Each fatigue indicator in words, for the overview's and the team page's details.
+FATIGUE_INDICATOR_NAMES = {
+    "response_rate": "Response rate",
+    "item_nonresponse": "Questions left blank",
+    "dont_know": "\"Don't know\" answers",
+    "free_text_length": "Comment length",
+    "completion_time": "Time taken to answer",
+}
+
+
 def response_trend(fatigue: FatigueAssessment) -> ResponseTrend:
     """The response rate's trend in words: only a significant trend counts as one."""
     if not fatigue.trends:

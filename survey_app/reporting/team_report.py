@@ -38,6 +38,7 @@ from survey_app.reporting import actions
 from survey_app.reporting.actions import ActionError
 from survey_app.reporting.overview import (
     ENGAGEMENT_GROUPS,
+    FATIGUE_INDICATOR_NAMES,
     OpenWaveProgress,
     ResponseTrend,
     WavePoint,
@@ -472,9 +473,6 @@ def _fatigue_rows(series: Sequence[WavePoint],
     return tuple(rows)
 
 
-_INDICATORS = {"response_rate": "Response rate", "item_nonresponse": "Questions left blank",
-               "dont_know": '"Don\'t know" answers', "free_text_length": "Comment length",
-               "completion_time": "Time to answer"}
 
 
 def _fatigue_words(fatigue: FatigueAssessment) -> FatigueWords:
@@ -487,13 +485,14 @@ def _fatigue_words(fatigue: FatigueAssessment) -> FatigueWords:
     trend = response_trend(fatigue)
     statistics = []
     for indicator in fatigue.trends:
-        name = _INDICATORS.get(indicator.name, indicator.name)
+        name = FATIGUE_INDICATOR_NAMES.get(indicator.name, indicator.name)
         p_value = trend.p_value if indicator.name == "response_rate" else indicator.p_value
         statistics.append(f"{name}: {p_value_words(p_value)} over {indicator.n_waves} pulses")
     if statistics:
         statistics.append(f"Each indicator is tested one-sided at the "
                           f"{fatigue.alpha_per_indicator:.2g} level (0.05 shared by "
-                          f"{len(_INDICATORS)}), so that chance alone rarely raises a flag.")
+                          f"{len(FATIGUE_INDICATOR_NAMES)}), so that chance alone rarely "
+                          "raises a flag.")
     return FatigueWords(trend, tuple(reasons), tuple(statistics))
 
 

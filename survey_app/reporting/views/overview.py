@@ -29,6 +29,7 @@ from survey_app.reporting.charts import (
 from survey_app.reporting.charts.icons import MDC_NO_TARGET, MDC_VARIATION
 from survey_app.reporting.exports import SuppressedCell, table_with_reasons
 from survey_app.reporting.overview import (
+    FATIGUE_INDICATOR_NAMES,
     OpenWaveProgress,
     TeamOverview,
     int_overview,
@@ -72,13 +73,6 @@ def open_words(wave: OpenWaveProgress) -> str:
 # The agreed plain words for trial limits (issue 13); "trial limits" only in details.
 PROVISIONAL_LIMITS = ("Provisional limits: fewer than 13 pulses since the chart "
                       "started afresh")
-INDICATOR_NAMES = {
-    "response_rate": "Response rate",
-    "item_nonresponse": "Questions left blank",
-    "dont_know": "\"Don't know\" answers",
-    "free_text_length": "Comment length",
-    "completion_time": "Time taken to answer",
-}
 
 
 @dataclass(frozen=True)
@@ -117,7 +111,7 @@ def row_statistics(team: TeamOverview, variation: str | None,
         found.append(f"Response rate: {team.response_trend.statistics}.")
     for trend in team.fatigue.trends if team.fatigue else ():
         if trend.worsening and trend.name != "response_rate":
-            found.append(f"{INDICATOR_NAMES.get(trend.name, trend.name)}: "
+            found.append(f"{FATIGUE_INDICATOR_NAMES.get(trend.name, trend.name)}: "
                          f"{p_value_words(trend.p_value)}.")
     return tuple(found)
 
